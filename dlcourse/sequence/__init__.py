@@ -1,0 +1,1 @@
+"""Part 5 of the notes: sequence modeling (RNN, LSTM, attention, transformers)."""

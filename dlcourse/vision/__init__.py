@@ -1,0 +1,1 @@
+"""Part 3 of the notes: computer vision (convolutions, pooling, normalization, gradient ascent, detection …)."""
