@@ -1,0 +1,175 @@
+"""Time every chapter notebook against its budget and the from-scratch operators against PyTorch's.
+
+    python benchmarks/run.py                 # everything
+    python benchmarks/run.py --notebooks     # only the pages
+    python benchmarks/run.py --operators     # only the operators
+    python benchmarks/run.py --only pooling  # pages whose path contains "pooling"
+    DLCOURSE_DEVICE=cuda python benchmarks/run.py   # the same on a GPU
+
+Prints Markdown tables. Budgets live here, not in tests: a page over budget is flagged, never failed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DEFAULT_BUDGET_S = 60.0
+# Pages whose budget differs from the default (Notes §3.9 pages load ImageNet networks and run gradient ascent).
+BUDGETS_S = {
+    "chapters/03_vision/visualization.ipynb": 90.0,
+    "chapters/03_vision/deep_dream.ipynb": 90.0,
+    "chapters/03_vision/style_transfer.ipynb": 90.0,
+}
+
+
+def chapter_notebooks(only: str | None = None) -> list[pathlib.Path]:
+    paths = sorted((ROOT / "chapters").rglob("*.ipynb")) + sorted((ROOT / "exercises").glob("*.ipynb"))
+    paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts]
+    return [p for p in paths if only is None or only in str(p)]
+
+
+def time_notebook(path: pathlib.Path, timeout: int = 600) -> tuple[float, str]:
+    """Execute a notebook in a fresh kernel (its own folder as working directory); return (seconds, status)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+        status = "ok"
+    except Exception as err:  # report, don't stop the benchmark
+        status = f"FAILED: {type(err).__name__}"
+    return time.perf_counter() - start, status
+
+
+def run_notebooks(only: str | None) -> None:
+    print("\n## Pages (wall time of a full execution in a fresh kernel)\n")
+    print("| page | seconds | budget | status |")
+    print("| --- | ---: | ---: | --- |")
+    total = 0.0
+    for path in chapter_notebooks(only):
+        rel = str(path.relative_to(ROOT))
+        budget = BUDGETS_S.get(rel, DEFAULT_BUDGET_S)
+        seconds, status = time_notebook(path)
+        total += seconds
+        flag = "" if seconds <= budget else " (over budget)"
+        print(f"| {rel} | {seconds:.1f} | {budget:.0f} | {status}{flag} |", flush=True)
+    print(f"| **all pages** | **{total:.1f}** | 900 | |")
+
+
+def _timeit(fn, device, min_time: float = 0.5) -> float:
+    """Median seconds per call of ``fn`` (torch.utils.benchmark handles warm-up and CUDA synchronisation)."""
+    import torch.utils.benchmark as tb
+
+    return tb.Timer(stmt="fn()", globals={"fn": fn}).blocked_autorange(min_run_time=min_time).median
+
+
+def operator_cases(device):
+    """(name, from-scratch callable, PyTorch callable) triples for every operator the package has."""
+    import torch
+    import torch.nn.functional as F
+
+    import dlcourse.vision as V
+
+    g = torch.Generator().manual_seed(0)
+    cases = []
+
+    def randn(*shape, grad=False):
+        t = torch.randn(*shape, generator=g).to(device)
+        return t.requires_grad_(grad)
+
+    if hasattr(V, "conv2d"):
+        x, w, b = randn(8, 64, 56, 56, grad=True), randn(64, 64, 3, 3, grad=True), randn(64, grad=True)
+
+        def fwd_bwd(conv):
+            def run():
+                out = conv(x, w, b, padding=1)
+                out.sum().backward()
+            return run
+
+        with torch.no_grad():
+            cases.append(("conv2d forward 8×64×56×56, 64 3×3", lambda: V.conv2d(x, w, b, padding=1),
+                          lambda: F.conv2d(x, w, b, padding=1)))
+        cases.append(("conv2d forward+backward 8×64×56×56, 64 3×3", fwd_bwd(V.conv2d), fwd_bwd(F.conv2d)))
+    if hasattr(V, "conv_transpose2d"):
+        x, w = randn(8, 64, 28, 28), randn(64, 32, 3, 3)
+        cases.append(("conv_transpose2d 8×64×28×28, stride 2", lambda: V.conv_transpose2d(x, w, stride=2, padding=1),
+                      lambda: F.conv_transpose2d(x, w, stride=2, padding=1)))
+    if hasattr(V, "max_pool2d"):
+        x = randn(8, 64, 56, 56)
+        cases.append(("max_pool2d 8×64×56×56, k=2", lambda: V.max_pool2d(x, 2), lambda: F.max_pool2d(x, 2)))
+    if hasattr(V, "avg_pool2d"):
+        x = randn(8, 64, 56, 56)
+        cases.append(("avg_pool2d 8×64×56×56, k=2", lambda: V.avg_pool2d(x, 2), lambda: F.avg_pool2d(x, 2)))
+    if hasattr(V, "BatchNorm2d"):
+        x = randn(32, 64, 28, 28)
+        ours, theirs = V.BatchNorm2d(64).to(device), torch.nn.BatchNorm2d(64).to(device)
+        cases.append(("BatchNorm2d train 32×64×28×28", lambda: ours(x), lambda: theirs(x)))
+    if hasattr(V, "gram_matrix"):
+        f = randn(4, 256, 32, 32)
+        cases.append(("gram_matrix 4×256×32×32", lambda: V.gram_matrix(f),
+                      lambda: torch.bmm(f.flatten(2), f.flatten(2).transpose(1, 2))))
+    return cases
+
+
+def run_operators(device) -> None:
+    print(f"\n## Operators: from scratch vs PyTorch on {device} (median per call)\n")
+    print("| operator | from scratch (ms) | PyTorch (ms) | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, ours, theirs in operator_cases(device):
+        t_ours, t_theirs = _timeit(ours, device), _timeit(theirs, device)
+        print(f"| {name} | {t_ours * 1e3:.2f} | {t_theirs * 1e3:.2f} | {t_ours / t_theirs:.2f}× |", flush=True)
+
+
+def run_extras(device) -> None:
+    """Benchmarks that parts of the course provide themselves (style transfer speed, grading throughput)."""
+    try:
+        from dlcourse.vision import style_benchmark  # seconds per iteration at 128/256 px, one-pass network time
+    except ImportError:
+        style_benchmark = None
+    if style_benchmark is not None:
+        print("\n## Style transfer\n")
+        for key, value in style_benchmark(device=device).items():
+            print(f"- {key}: {value:.3f} s")
+    grading = ROOT / "benchmarks" / "grading_bench.py"
+    if grading.exists():
+        import runpy
+
+        print("\n## Grading\n", flush=True)
+        runpy.run_path(str(grading), run_name="__main__")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--notebooks", action="store_true", help="time the pages only")
+    parser.add_argument("--operators", action="store_true", help="time the operators only")
+    parser.add_argument("--extras", action="store_true", help="style transfer and grading benchmarks only")
+    parser.add_argument("--only", help="only pages whose path contains this text")
+    args = parser.parse_args(argv)
+    everything = not (args.notebooks or args.operators or args.extras)
+
+    sys.path.insert(0, str(ROOT))
+    import torch
+
+    import dlcourse
+
+    device = dlcourse.device()
+    print(f"# Benchmark on {device} (torch {torch.__version__}, {os.cpu_count()} CPU cores, "
+          f"{torch.get_num_threads()} threads)")
+    if everything or args.operators:
+        run_operators(device)
+    if everything or args.extras:
+        run_extras(device)
+    if everything or args.notebooks:
+        run_notebooks(args.only)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
