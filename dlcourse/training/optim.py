@@ -14,20 +14,28 @@ from .._utils import check_tensor
 __all__ = ["momentum_step", "nesterov_step", "gd_step"]
 
 
+def _check_number(value, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not value >= 0:
+        raise ValueError(f"{name} must be non-negative, got {value}")
+
+
 def _check(w, v, lr, alpha):
     check_tensor(w, "w", floating=True)
     check_tensor(v, "v", floating=True)
     if v.shape != w.shape:
         raise ValueError(f"v must have the shape of w {tuple(w.shape)}, got {tuple(v.shape)}")
-    for name, value in (("lr", lr), ("alpha", alpha)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-        if value < 0:
-            raise ValueError(f"{name} must be non-negative, got {value}")
+    _check_number(lr, "lr")
+    _check_number(alpha, "alpha")
 
 
 def gd_step(w: torch.Tensor, grad: torch.Tensor, lr: float) -> torch.Tensor:
-    """Plain gradient descent: $w \\leftarrow w - \\mu \\nabla\\mathcal{L}(w)$. Shapes: ``w``, ``grad`` (...)."""
+    """Plain gradient descent: $w \\leftarrow w - \\mu \\nabla\\mathcal{L}(w)$ (Notes §2.1, with the sign fixed).
+
+    Shapes: ``w`` and ``grad`` (...), equal; ``lr`` $\\mu \\ge 0$. Returns the new weights, shape of ``w``.
+    """
+    _check_number(lr, "lr")
     check_tensor(w, "w", floating=True)
     check_tensor(grad, "grad", floating=True)
     if grad.shape != w.shape:
