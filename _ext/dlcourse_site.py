@@ -96,6 +96,28 @@ def _check_config(app: Sphinx, config) -> None:
         raise ExtensionError(f"nb_ipywidgets_js must name only {WIDGETS_PATH!r}, got {list(widgets_js)}")
 
 
+def _theme_defaults(app: Sphinx, config) -> None:
+    """pydata-sphinx-theme logs a console error on a visitor's first page when no default colour mode is set."""
+    if not config.html_context.get("default_mode"):
+        config.html_context["default_mode"] = "auto"
+
+
+def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Drop repeated inline scripts: sphinx-thebe's set-up snippet is registered twice under Jupyter Book, and the
+    second copy throws "Identifier 'THEBE_JS_URL' has already been declared" in the browser console."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, kept = set(), []
+    for js in scripts:
+        key = (str(getattr(js, "filename", js) or ""), getattr(js, "attributes", {}).get("body", ""))
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(js)
+    scripts[:] = kept
+
+
 # ----------------------------------------------------------------------------------------------- cited-by table
 class cited_by(nodes.General, nodes.Element):
     """Placeholder replaced by the table once every page has been read."""
@@ -203,7 +225,10 @@ def _add_static_path(app: Sphinx, config) -> None:
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _check_config)
     app.connect("config-inited", _add_static_path)
+    app.connect("config-inited", _theme_defaults)
     app.connect("builder-inited", _copy_assets)
+    # Early: a later handler may return a template name, which ends the event (emit_firstresult).
+    app.connect("html-page-context", _dedupe_scripts, priority=100)
     app.add_css_file("dlcourse-site.css")
     app.add_js_file(None, body=FONTAWESOME_CONFIG, priority=100)
 

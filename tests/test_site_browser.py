@@ -1,0 +1,248 @@
+"""The built website in a real browser: headless Chromium, offline, against the site served on 127.0.0.1.
+
+For every page: it loads; its math is typeset by the local MathJax (no raw TeX left); its images load; every frame
+scrubber (an ``input[type=range]`` inside ``.dlcourse-scrubber``) changes its image when moved; no console errors
+and no failed requests. Any request to another host is blocked and fails the test: the site must work offline.
+Then every page is opened in a phone-sized window in dark mode: nothing may overflow sideways, and screenshots are
+written to ``_build/screenshots/`` (or ``$DLCOURSE_SCREENSHOTS``) for a person to look at.
+
+Needs Debian's ``chromium`` (``apt-get install chromium``; ``$DLCOURSE_CHROMIUM`` names another binary) and the
+``playwright`` Python package, which drives it over the DevTools protocol without downloading a browser. Under CI
+(``CI=true``) a missing build, browser or package fails; elsewhere the test is skipped with the reason.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import pathlib
+import shutil
+import tempfile
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from test_site_html import ROOT, content_pages, site_dir
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM = os.environ.get("DLCOURSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = pathlib.Path(os.environ.get("DLCOURSE_SCREENSHOTS", ROOT / "_build" / "screenshots"))
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    site = site_dir()
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield site, f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser_context():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the `playwright` package is not installed (pip install -e '.[test]')")
+    if not os.path.exists(CHROMIUM):
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    profile = tempfile.mkdtemp(prefix="dlcourse-chromium-")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=FLAGS, viewport=DESKTOP,
+            service_workers="block")
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+class PageLog:
+    """Console errors, uncaught exceptions, failed and blocked requests seen while a page is open."""
+
+    def __init__(self, page, base: str):
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+        host = urlsplit(base).netloc
+
+        def on_console(msg):
+            if msg.type == "error" and "favicon.ico" not in (msg.location or {}).get("url", ""):
+                self.errors.append(f"console: {msg.text} ({(msg.location or {}).get('url', '')})")
+
+        def on_response(resp):
+            if resp.status >= 400 and not resp.url.endswith("favicon.ico"):
+                self.errors.append(f"HTTP {resp.status}: {resp.url}")
+
+        def on_failed(req):
+            if urlsplit(req.url).netloc == host:
+                self.errors.append(f"request failed: {req.url} ({req.failure})")
+
+        def route(r):
+            url = r.request.url
+            if urlsplit(url).scheme in ("data", "blob", "about") or urlsplit(url).netloc == host:
+                r.continue_()
+            else:
+                self.blocked.append(url)
+                r.abort()
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        page.on("response", on_response)
+        page.on("requestfailed", on_failed)
+        page.route("**/*", route)
+
+
+# Wait until MathJax (if the page loads it) has finished its first typesetting pass.
+WAIT_MATHJAX = """async () => {
+  const t0 = Date.now();
+  while (document.querySelector('script[src*="mathjax"]') && !(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+    if (Date.now() - t0 > 15000) return 'MathJax did not start';
+    await new Promise(r => setTimeout(r, 50));
+  }
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  return 'ok';
+}"""
+
+# Math: every Sphinx math element holds MathJax output, and no TeX delimiters are left in the prose.
+CHECK_MATH = """() => {
+  const article = document.querySelector('article') || document.body;
+  const math = [...article.querySelectorAll('.math')];
+  const unrendered = math.filter(el => !el.querySelector('mjx-container') && el.tagName !== 'MJX-CONTAINER')
+                         .map(el => el.textContent.trim().slice(0, 60));
+  const clone = article.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, textarea, .highlight, mjx-container, .cell_input').forEach(e => e.remove());
+  const text = clone.textContent;
+  const raw = ['$$', '\\\\(', '\\\\)', '\\\\[', '\\\\]', '\\\\begin{'].filter(d => text.includes(d));
+  return {n: math.length, containers: article.querySelectorAll('mjx-container').length, unrendered, raw};
+}"""
+
+CHECK_IMAGES = """async () => {
+  const imgs = [...document.images];
+  await Promise.all(imgs.map(img => img.complete ? null : new Promise(r => { img.onload = img.onerror = r; })));
+  return imgs.filter(img => !(img.naturalWidth > 0)).map(img => img.getAttribute('src').slice(0, 100));
+}"""
+
+# Move every scrubber's slider and report whether its image changed.
+CHECK_SCRUBBERS = """async () => {
+  const out = [];
+  for (const box of document.querySelectorAll('.dlcourse-scrubber')) {
+    for (const input of box.querySelectorAll('input[type=range]')) {
+      const img = box.querySelector('img');
+      const before = img ? img.getAttribute('src') : null;
+      const min = Number(input.min || 0), max = Number(input.max || 100);
+      const target = Number(input.value) === max ? min : max;
+      input.value = String(target);
+      input.dispatchEvent(new Event('input', {bubbles: true}));
+      input.dispatchEvent(new Event('change', {bubbles: true}));
+      await new Promise(r => setTimeout(r, 50));
+      const after = img ? img.getAttribute('src') : null;
+      out.push({hasImage: !!img, changed: before !== after, frames: max - min + 1});
+    }
+  }
+  return out;
+}"""
+
+OVERFLOW = """() => ({scroll: Math.max(document.body.scrollWidth, document.documentElement.scrollWidth),
+               width: window.innerWidth, theme: document.documentElement.dataset.theme})"""
+
+
+def _open(context, url: str, base: str):
+    page = context.new_page()
+    log = PageLog(page, base)
+    page.goto(url, wait_until="load", timeout=30_000)
+    assert page.evaluate(WAIT_MATHJAX) == "ok", f"{url}: MathJax did not start"
+    return page, log
+
+
+def test_every_page_in_the_browser(server, browser_context):
+    site, base = server
+    pages = [p.relative_to(site).as_posix() for p in content_pages(site)]
+    assert pages, "no pages"
+    problems, scrubbers, total_math = [], 0, 0
+    started = time.time()
+    for rel in pages:
+        page, log = _open(browser_context, base + rel, base)
+        math = page.evaluate(CHECK_MATH)
+        total_math += math["n"]
+        if math["unrendered"]:
+            problems.append(f"{rel}: math not typeset: {math['unrendered'][:3]}")
+        if math["raw"]:
+            problems.append(f"{rel}: raw TeX delimiters left in the text: {math['raw']}")
+        broken = page.evaluate(CHECK_IMAGES)
+        if broken:
+            problems.append(f"{rel}: images that did not load: {broken}")
+        for s in page.evaluate(CHECK_SCRUBBERS):
+            scrubbers += 1
+            if not s["hasImage"]:
+                problems.append(f"{rel}: a scrubber slider has no image")
+            elif s["frames"] > 1 and not s["changed"]:
+                problems.append(f"{rel}: moving a scrubber slider did not change its image")
+        page.wait_for_timeout(100)  # late console errors (widget manager, deferred scripts)
+        problems += [f"{rel}: {e}" for e in log.errors]
+        problems += [f"{rel}: tried to reach the network: {u}" for u in log.blocked]
+        page.close()
+    print(f"\n{len(pages)} pages, {total_math} math elements, {scrubbers} scrubber sliders "
+          f"checked in {time.time() - started:.1f} s")
+    assert not problems, "\n".join(problems)
+
+
+def test_phone_and_dark_mode(server, browser_context):
+    """Every page fits a 390 px wide screen in dark mode; screenshots of a few pages are kept for review."""
+    site, base = server
+    pages = [p.relative_to(site).as_posix() for p in content_pages(site)]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # The theme reads its mode from localStorage; the media query covers "auto".
+    browser_context.add_init_script("try { localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark'); } catch (e) {}")
+    problems = []
+    figure_pages = [p for p in pages if "chapters/" in p]
+    shots = {"intro.html", *(figure_pages[:2])}
+    for rel in pages:
+        page, log = _open(browser_context, base + rel, base)
+        page.set_viewport_size(PHONE)
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_timeout(150)
+        size = page.evaluate(OVERFLOW)
+        if size["theme"] != "dark":
+            problems.append(f"{rel}: dark mode not applied (data-theme={size['theme']!r})")
+        if size["scroll"] > size["width"]:
+            wide = page.evaluate("""() => [...document.querySelectorAll('article *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                .filter(e => !e.closest('.highlight, pre, .table-wrapper, .cell_output, mjx-container, .dlcourse-scrubber'))
+                .slice(0, 3).map(e => e.tagName + '.' + e.className)""")
+            problems.append(f"{rel}: page is {size['scroll']} px wide on a {size['width']} px screen: {wide}")
+        if rel in shots:
+            name = rel.replace("/", "__").replace(".html", "")
+            page.screenshot(path=str(SCREENSHOTS / f"phone-dark-{name}.png"), full_page=False)
+            figure = page.locator("article .cell_output img")
+            if figure.count():
+                figure.first.scroll_into_view_if_needed()
+                page.screenshot(path=str(SCREENSHOTS / f"phone-dark-{name}-figure.png"), full_page=False)
+            page.set_viewport_size(DESKTOP)
+            page.emulate_media(color_scheme="light")
+            page.evaluate("document.documentElement.dataset.theme = 'light'; window.scrollTo(0, 0)")
+            page.wait_for_timeout(100)
+            page.screenshot(path=str(SCREENSHOTS / f"desktop-light-{name}.png"), full_page=False)
+        problems += [f"{rel}: {e}" for e in log.errors]
+        page.close()
+    assert not problems, "\n".join(problems)
