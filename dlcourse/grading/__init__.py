@@ -51,7 +51,7 @@ Rules of thumb:
 
 Try a question at once: ``check("vision.relu", my_relu)``; strict mode (``DLCOURSE_STRICT=1``) makes a failure raise.
 """
-from .check import STRICT_ENV, check, score
+from .student import STRICT_ENV, check, score
 from .registry import Case, Mistake, Question, all_questions, get_question, register
 from .verdict import Result
 
