@@ -1,14 +1,15 @@
 """Run a submission's code in a separate process, one cell at a time, and its functions on inputs we send.
 
-The child process (:func:`child_main`) starts in an empty temporary directory with a small environment, a memory
-limit (``RLIMIT_AS``) and its output thrown away. It answers two requests over a private socket:
+The child process (:func:`child_main`) starts in an empty temporary directory, in its own session, with a memory
+limit (``RLIMIT_AS``) and its output thrown away. It answers two requests over a private pipe:
 
 * ``cell``: execute one code cell (IPython magics become no-ops); reply which graded functions it (re)defined;
 * ``run``: call the submission's function of a question on the cases sent (plain data), under the question's ban
   list, and reply with the outcomes serialised by ``torch.save``.
 
-The parent (:class:`Sandbox`) loads replies with ``torch.load(weights_only=True)`` or ``json`` only, never an
-arbitrary pickle, enforces the time limit of every request, and kills the child's whole process group at the end.
+The parent (:class:`Sandbox`) reads replies as raw bytes, loaded with ``torch.load(weights_only=True)`` or ``json``
+only, never an arbitrary pickle from the child; it enforces the time limit of every request and kills the child's
+whole process group at the end.
 Scoring happens in the parent; nothing the child does can change the reference or the verdict.
 """
 from __future__ import annotations
@@ -18,9 +19,7 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
+import multiprocessing
 import tempfile
 from multiprocessing.connection import Connection
 from typing import Any
@@ -39,24 +38,23 @@ class SandboxCrash(Exception):
 
 
 class Sandbox:
-    """A child process that runs one submission. Use as a context manager; every request has a time limit."""
+    """A child process that runs one submission. Use as a context manager; every request has a time limit.
+
+    Children are forked by a ``multiprocessing`` fork server that has imported torch and the questions once, so a
+    submission starts in milliseconds; each child then moves to an empty temporary directory, its own session (so
+    that everything it starts can be killed) and a memory limit.
+    """
 
     def __init__(self, timeout: float = 30.0, memory_mb: int = 2048, startup_timeout: float = 120.0):
         self.timeout = timeout
         self.workdir = tempfile.mkdtemp(prefix="dlcourse-grading-")
-        parent_sock, child_sock = socket.socketpair()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.workdir, "TMPDIR": self.workdir,
-               "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "DLCOURSE_DEVICE": "cpu",
-               "PYTHONDONTWRITEBYTECODE": "1", "LANG": os.environ.get("LANG", "C.UTF-8")}
-        if "PYTHONPATH" in os.environ:
-            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        code = f"from dlcourse.grading.sandbox import child_main; child_main({child_sock.fileno()}, {int(memory_mb)})"
-        self.proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=[child_sock.fileno()], cwd=self.workdir,
-                                     env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-        child_sock.close()
-        self.conn = Connection(parent_sock.detach())
-        self._receive(startup_timeout)  # the child says it is ready once torch and the questions are imported
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["dlcourse.grading._preload"])
+        self.conn, child_conn = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=child_main, args=(child_conn, int(memory_mb), self.workdir), daemon=True)
+        self.proc.start()
+        child_conn.close()
+        self._receive(startup_timeout)  # the child says when it is ready
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -66,18 +64,19 @@ class Sandbox:
 
     def close(self) -> None:
         """Kill the child and everything it started, and remove its working directory."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
+        for kill in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
+            try:
+                kill()
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+        self.proc.join(5)
         self.conn.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _crash(self) -> SandboxCrash:
-        try:
-            code = self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        self.proc.join(5)
+        code = self.proc.exitcode
+        if code is None:
             return SandboxCrash("sent an unreadable reply")
         return SandboxCrash(f"killed by signal {-code}" if code < 0 else f"exit code {code}")
 
@@ -140,19 +139,26 @@ class _Shell:
         return lambda *args, **kwargs: None
 
 
-def child_main(fd: int, memory_mb: int) -> None:  # pragma: no cover - runs in the child process
+def child_main(conn: Connection, memory_mb: int, workdir: str) -> None:  # pragma: no cover - runs in the child
     """Entry point of the child process (see the module docstring)."""
-    conn = Connection(fd)
     import resource
 
+    os.setsid()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.chdir(workdir)
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
+                       "DLCOURSE_DEVICE": "cpu"})
+    tempfile.tempdir = workdir
+
+    import dlcourse.grading._preload  # noqa: F401 (already imported by the fork server)
     import torch
     from IPython.core.inputtransformer2 import TransformerManager
 
     import dlcourse.grading as grading
     from dlcourse.grading import registry, student, verdict
 
-    torch.set_num_threads(1)
-    registry.all_questions()
     # Everything the loop needs is bound here, before any submitted code runs.
     get_question, Case, run_cases = registry.get_question, registry.Case, verdict.run_cases
     transform, dumps, loads = TransformerManager().transform_cell, json.dumps, json.loads

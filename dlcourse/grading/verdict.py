@@ -81,7 +81,7 @@ def run_cases(question: Question, fn: Callable, cases: Sequence[Case]) -> list[d
         except ForbiddenCall:
             outcomes.append({"status": "forbidden", "message": calls[0] if calls else "a forbidden function"})
             break
-        except Exception as err:  # the candidate's own error: reported, never raised
+        except (Exception, SystemExit) as err:  # the candidate's own error: reported, never raised
             outcomes.append({"status": "error", "message": f"{type(err).__name__}: {err}"[:300]})
             break
     return outcomes
