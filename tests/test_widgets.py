@@ -196,3 +196,20 @@ def test_bad_arguments():
         LiveView(lambda **k: iter([]), {"not a name": W.IntSlider()})
     with pytest.raises(ValueError):
         scrubber_html([])
+
+
+def test_image_formats():
+    big = [(torch.rand(3, 200, 150), "photo")]
+    assert "data:image/jpeg;base64," in scrubber_html(big)
+    assert "data:image/jpeg" not in scrubber_html(big, image_format="png")
+    assert "data:image/jpeg" not in scrubber_html([(torch.rand(3, 64, 64), "small")])
+    with pytest.raises(ValueError):
+        scrubber_html(big, image_format="gif")
+    with pytest.raises(ValueError):
+        LiveView(lambda: iter([]), image_format="gif")
+
+
+def test_two_equal_scrubbers_have_distinct_ids():
+    frames = [(torch.zeros(3, 2, 2), "a"), (torch.ones(3, 2, 2), "b")]
+    ids = [re.search(r'id="([^"]+)"', scrubber_html(frames)).group(1) for _ in range(2)]
+    assert ids[0] != ids[1]

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-__all__ = ["Frame", "as_frame", "to_uint8", "png_bytes", "png_data_uri", "even_indices"]
+__all__ = ["Frame", "as_frame", "to_uint8", "png_bytes", "png_data_uri", "data_uri", "even_indices"]
 
 
 @dataclass
@@ -114,6 +114,20 @@ def png_bytes(image: np.ndarray) -> bytes:
 def png_data_uri(image: np.ndarray) -> str:
     """``data:image/png;base64,…`` for a uint8 image."""
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
+
+
+def data_uri(image: np.ndarray, image_format: str = "auto", quality: int = 90) -> str:
+    """A data URI for a uint8 image: ``"png"`` (lossless), ``"jpeg"`` (small for photos) or ``"auto"``: PNG up to
+    128×128 pixels (small images are enlarged pixel by pixel, where JPEG artefacts would show), JPEG above."""
+    if image_format not in ("auto", "png", "jpeg"):
+        raise ValueError(f"image_format must be 'auto', 'png' or 'jpeg', got {image_format!r}")
+    if image_format == "png" or (image_format == "auto" and image.shape[0] * image.shape[1] <= 128 * 128):
+        return png_data_uri(image)
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="JPEG", quality=quality)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def even_indices(n: int, k: int) -> list[int]:

@@ -78,6 +78,9 @@ class LiveView:
         scale: integer upscaling of the images on screen (CSS, pixelated); ``None`` picks about 288 pixels wide.
         curve_every: redraw the curve every that many steps during a run (and at its end).
         fps: playback speed of the scrubber's play button.
+        image_format: how the scrubber stores frames: ``"png"``, ``"jpeg"`` or ``"auto"`` (PNG up to 128×128 pixels,
+            JPEG above). Keep frames small (≤ 128 pixels a side is plenty on screen at ``scale`` 2–3): the static
+            page carries every frame.
 
     Display: ``view`` as the last expression of a cell shows, in a live kernel, the interactive panel, and on the
     static website the HTML scrubber of the DEFAULT run (the controls' values when the view was made). That run
@@ -89,7 +92,8 @@ class LiveView:
     """
 
     def __init__(self, run: Callable[..., Iterable], controls: Mapping[str, object] | None = None, title: str = "",
-                 max_frames: int = 60, scale: int | None = None, curve_every: int = 5, fps: float = 8.0):
+                 max_frames: int = 60, scale: int | None = None, curve_every: int = 5, fps: float = 8.0,
+                 image_format: str = "auto"):
         if not callable(run):
             raise TypeError(f"run must be callable (a function returning a generator of frames), got {type(run).__name__}")
         controls = dict(controls or {})
@@ -109,6 +113,9 @@ class LiveView:
         if not fps > 0:
             raise ValueError(f"fps must be positive, got {fps}")
         self.fps = float(fps)
+        if image_format not in ("auto", "png", "jpeg"):
+            raise ValueError(f"image_format must be 'auto', 'png' or 'jpeg', got {image_format!r}")
+        self.image_format = image_format
         self.default_params = self.params()
         self.frames: list[Frame] = []
         self.history: dict[str, tuple[list[int], list[float]]] = {}
@@ -146,7 +153,7 @@ class LiveView:
         if self._html is None:
             frames, history = self.default_run()
             self._html = scrubber_html(frames, title=self.title, scale=self._scale_for(frames[-1]), fps=self.fps,
-                                       history=history)
+                                       history=history, image_format=self.image_format)
         return self._html
 
     def _scale_for(self, frame: Frame) -> int:

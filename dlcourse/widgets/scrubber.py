@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from .._utils import check_positive_int
-from .frames import Frame, as_frame, even_indices, png_data_uri
+from .frames import Frame, as_frame, data_uri, even_indices
 
 __all__ = ["Scrubber", "scrubber_html", "auto_scale"]
 
@@ -119,14 +119,15 @@ def _curve_svg(history: Mapping[str, tuple[Sequence[int], Sequence[float]]], fra
 
 def scrubber_html(frames: Iterable, title: str = "", scale: int | None = None, fps: float = 8.0,
                   history: Mapping[str, tuple[Sequence[int], Sequence[float]]] | None = None,
-                  max_frames: int | None = None) -> str:
+                  max_frames: int | None = None, image_format: str = "auto") -> str:
     """HTML of a frame scrubber: ``<div class="dlcourse-scrubber">`` with an ``<img>``, an ``<input type="range">``
     (min 0, max N − 1, starting on the last frame), a play button, the frame's caption and, when frames carry
     scalars (or ``history`` is given as ``{name: (steps, values)}``), an SVG curve with a marker at the frame's step.
 
     Frames are anything :func:`~dlcourse.widgets.as_frame` accepts. Images are stored at 1× as PNG data URIs and
     enlarged ``scale`` times by CSS with ``image-rendering: pixelated`` (``None``: about 288 pixels wide).
-    ``max_frames`` keeps that many, spread evenly, always with the last.
+    ``max_frames`` keeps that many, spread evenly, always with the last. ``image_format``: ``"png"``, ``"jpeg"`` or
+    ``"auto"`` (PNG up to 128×128 pixels, JPEG above, which keeps pages of photo-sized frames light).
     """
     frames = [as_frame(f) for f in frames]
     if not frames:
@@ -140,7 +141,7 @@ def scrubber_html(frames: Iterable, title: str = "", scale: int | None = None, f
     if not fps > 0:
         raise ValueError(f"fps must be positive, got {fps}")
     steps = [k if f.step is None else f.step for k, f in enumerate(frames)]
-    uris = [png_data_uri(f.image) for f in frames]
+    uris = [data_uri(f.image, image_format) for f in frames]
     captions = [f.caption for f in frames]
     widths = [f.width * scale for f in frames]
     hist = dict(history) if history is not None else _history_from_frames(frames)
@@ -185,12 +186,13 @@ class Scrubber:
 
     def __init__(self, frames: Iterable, title: str = "", scale: int | None = None, fps: float = 8.0,
                  history: Mapping[str, tuple[Sequence[int], Sequence[float]]] | None = None,
-                 max_frames: int | None = None):
+                 max_frames: int | None = None, image_format: str = "auto"):
         self.frames = [as_frame(f) for f in frames]
         if max_frames is not None:
             keep = even_indices(len(self.frames), check_positive_int(max_frames, "max_frames"))
             self.frames = [self.frames[i] for i in keep]
-        self.html = scrubber_html(self.frames, title=title, scale=scale, fps=fps, history=history)
+        self.html = scrubber_html(self.frames, title=title, scale=scale, fps=fps, history=history,
+                                  image_format=image_format)
         self.title = title
 
     def __len__(self) -> int:
