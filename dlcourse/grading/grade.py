@@ -137,7 +137,9 @@ def grade_all(paths: Sequence[str | os.PathLike], seed: int, timeout: float = 30
               names: Sequence[str] | None = None) -> list[Graded]:
     """Grade every notebook of ``paths`` (all read before any runs), ``jobs`` at a time.
 
-    ``questions`` lists ids or part prefixes (``"training"``); by default, the questions the notebooks check.
+    ``questions`` lists ids or part prefixes (``"training"``), graded in every notebook. By default, the questions
+    that the notebooks check, each notebook graded on those of the parts it checks (a blank cell in the CSV for
+    the others).
     ``names`` are the names of the submissions in the CSV (default: the paths).
     """
     names = [str(n) for n in names] if names is not None else [str(p) for p in paths]
@@ -151,11 +153,20 @@ def grade_all(paths: Sequence[str | os.PathLike], seed: int, timeout: float = 30
         chosen = [q for q in all_questions() if any(q.qid == s or q.qid.startswith(s + ".") for s in questions)]
         if not chosen:
             get_question(questions[0])  # raises a KeyError that lists the known ids
+        per_submission = [chosen] * len(sources)
     else:
         chosen = questions_in(sources)
+        per_submission = [_same_parts(chosen, data) for data in sources]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda item: grade_submission(item[0], item[1], chosen, seed, timeout, memory_mb),
-                             zip(names, sources)))
+        return list(pool.map(lambda item: grade_submission(item[0], item[1], item[2], seed, timeout, memory_mb),
+                             zip(names, sources, per_submission)))
+
+
+def _same_parts(chosen: Sequence[Question], data: bytes) -> list[Question]:
+    """The questions of ``chosen`` in the parts that notebook ``data`` checks (all of them when it checks none), so
+    that a folder may mix the exercises of several parts; deleting a check cell does not remove its question."""
+    parts = {q.qid.split(".")[0] for q in questions_in([data])}
+    return [q for q in chosen if q.qid.split(".")[0] in parts] or list(chosen)
 
 
 def write_csv(grades: Sequence[Graded], out: str | os.PathLike) -> None:
@@ -166,7 +177,7 @@ def write_csv(grades: Sequence[Graded], out: str | os.PathLike) -> None:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["submission", *qids, "total", "max_total", "error"])
     for g in grades:
-        points = [f"{g.results[q].score:g}" if q in g.results else "0" for q in qids]
+        points = [f"{g.results[q].score:g}" if q in g.results else "" for q in qids]  # blank: not graded
         writer.writerow([g.submission, *points, f"{g.total:g}", f"{g.max_total:g}", g.error])
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,13 +14,16 @@ Scoring happens in the parent; nothing the child does can change the reference o
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import shutil
 import signal
 import multiprocessing
+import sys
 import tempfile
+import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -35,6 +38,26 @@ class SandboxTimeout(Exception):
 
 class SandboxCrash(Exception):
     """The child died (or sent something unreadable); the message says how."""
+
+
+_START_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_hidden():
+    """Hide the caller's ``__main__`` while a child starts: multiprocessing would otherwise re-run the caller's
+    script (or fail on ``python -``) in every child."""
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if main is not None and k in main.__dict__}
+    try:
+        for k in saved:
+            if k == "__spec__":
+                main.__spec__ = None
+            else:
+                del main.__dict__[k]
+        yield
+    finally:
+        main.__dict__.update(saved) if main is not None else None
 
 
 class Sandbox:
@@ -52,7 +75,8 @@ class Sandbox:
         ctx.set_forkserver_preload(["dlcourse.grading._preload"])
         self.conn, child_conn = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=child_main, args=(child_conn, int(memory_mb), self.workdir), daemon=True)
-        self.proc.start()
+        with _START_LOCK, _main_hidden():
+            self.proc.start()
         child_conn.close()
         self._receive(startup_timeout)  # the child says when it is ready
 
