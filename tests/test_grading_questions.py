@@ -63,24 +63,19 @@ def test_mistake_fails_with_its_hint(question, mistake):
 
 @pytest.mark.parametrize("question", [q for q in QUESTIONS if q.forbid], ids=lambda q: q.qid)
 def test_calling_a_forbidden_callable_fails(question):
-    target = resolve(question.forbid[0])[2]
+    target = resolve(question.forbid[0])[2]  # an alias taken before the check: caught by the call monitor
     ref = question.reference
 
-    def cheat(*args, **kwargs):  # an alias taken before the check: caught by the call monitor
-        target  # noqa: B018 (keep a reference)
-        return ref(*args, **kwargs) if ref is target else _call_forbidden(target, ref, args, kwargs)
+    def cheat(*args, **kwargs):
+        try:
+            target(*args, **kwargs)
+        except BaseException:
+            pass
+        return ref(*args, **kwargs)
 
     result = _grade(question, cheat)
     assert not result.passed and result.reason == "forbidden call", result.message
     assert "forbids" in result.message
-
-
-def _call_forbidden(target, ref, args, kwargs):
-    try:
-        target(*args, **kwargs) if not isinstance(target, type) else None
-    except BaseException:
-        pass
-    return ref(*args, **kwargs)
 
 
 def test_forbidden_is_restored_even_on_error():

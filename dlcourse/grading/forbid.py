@@ -5,7 +5,7 @@ Two guards work together, both active only inside :func:`forbidden` and both und
 
 * the forbidden attribute is replaced by a wrapper that records the call and raises :class:`ForbiddenCall`
   (catches ``torch.optim.SGD(...)``-style calls looked up at call time);
-* a profile hook (``sys.setprofile``) records any call that runs the forbidden function's code, or the forbidden
+* a profile hook (``sys.setprofile``, and ``threading.setprofile`` for threads the candidate starts) records any call that runs the forbidden function's code, or the forbidden
   builtin itself (catches aliases taken before the check started, such as ``from dlcourse.training import
   momentum_step as ref``).
 """
@@ -16,6 +16,7 @@ import functools
 import importlib
 import inspect
 import sys
+import threading
 from typing import Any, Iterator, Sequence
 
 __all__ = ["ForbiddenCall", "forbidden", "resolve"]
@@ -90,18 +91,20 @@ def forbidden(names: Sequence[str]) -> Iterator[list[str]]:
             if name is not None:
                 calls.append(name)
 
-    old_profile = sys.getprofile()
+    old_profile, old_thread_profile = sys.getprofile(), threading.getprofile()
     done = []
     try:
         for name, owner, attr, original in patched:
             setattr(owner, attr, wrapper_for(name, original))
             done.append((owner, attr, original))
         sys.setprofile(hook)
+        threading.setprofile(hook)  # threads started by the candidate are watched too
         yield calls
         if sys.getprofile() is not hook:
             calls.append("sys.setprofile (the check's call monitor was switched off)")
     finally:
         sys.setprofile(old_profile)
+        threading.setprofile(old_thread_profile)
         for owner, attr, original in reversed(done):
             setattr(owner, attr, original)
 

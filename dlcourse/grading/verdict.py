@@ -154,4 +154,5 @@ def judge(question: Question, cases: Sequence[Case], outcomes: Sequence[dict]) -
         if hint:
             lines.append(f"  hint:     {hint}")
         return fail("wrong answer", "\n".join(lines))
-    return Result(qid, True, pts, pts, f"✔ {qid}: passed all {len(cases)} cases ({pts:g}/{pts:g} point{'' if pts == 1 else 's'}).")
+    done = f"passed all {len(cases)} cases" if len(cases) > 1 else "passed"
+    return Result(qid, True, pts, pts, f"✔ {qid}: {done} ({pts:g}/{pts:g} point{'' if pts == 1 else 's'}).")
