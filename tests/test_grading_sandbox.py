@@ -26,6 +26,7 @@ EXPECTED = {
     "odd_return.ipynb": (1, 0, "training.momentum_step: error"),
     "os_exit.ipynb": (1, 0, "crashed in cell 4 (exit code 3); training.momentum_step: not reached"),
     "perfect.ipynb": (1, 1, ""),
+    "renamed.ipynb": (1, 1, ""),
     "stubs.ipynb": (0, 0, "expressivity.dense_params: not implemented; training.momentum_step: not implemented"),
     "syntax_error.ipynb": (0, 1, "syntax error in cell 2 (SyntaxError); expressivity.dense_params: not defined"),
     "sys_exit.ipynb": (1, 1, "error in cell 4 (SystemExit)"),

@@ -188,8 +188,15 @@ def child_main(conn: Connection, memory_mb: int, workdir: str) -> None:  # pragm
     transform, dumps, loads = TransformerManager().transform_cell, json.dumps, json.loads
     save, load, BytesIO, send, recv = torch.save, torch.load, io.BytesIO, conn.send_bytes, conn.recv_bytes
 
-    def quiet_check(qid, candidate, seed=0):  # the grader checks later, from outside
-        return verdict.Result(qid, False, 0, 0, "", "graded by the grader")
+    namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__, "get_ipython": _Shell,
+                       "display": lambda *a, **k: None}
+
+    def quiet_check(qid, candidate, seed=0):
+        """The grader checks later, from outside. A function checked under another name is graded too."""
+        name = str(qid).partition(".")[2]
+        if name.isidentifier() and callable(candidate) and not callable(namespace.get(name)):
+            namespace[name] = candidate
+        return verdict.Result(str(qid), False, 0, 0, "", "graded by the grader")
 
     grading.check = student.check = quiet_check
     grading.score = student.score = lambda *qids: (0, 0)
@@ -201,8 +208,6 @@ def child_main(conn: Connection, memory_mb: int, workdir: str) -> None:  # pragm
     except (OSError, ValueError, StopIteration):
         pass  # no /proc or no RLIMIT_AS (macOS): time limits still apply
 
-    namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__, "get_ipython": _Shell,
-                       "display": lambda *a, **k: None}
     seen: dict = {}
     send(b'{"ready": true}\n')
     while True:
