@@ -26,6 +26,12 @@ def _not_strict(monkeypatch):
     monkeypatch.delenv(STRICT_ENV, raising=False)
 
 
+def test_every_question_module_imports():
+    from dlcourse.grading.registry import DISCOVERY_ERRORS
+
+    assert DISCOVERY_ERRORS == {}
+
+
 def test_questions_of_parts_1_and_2_exist():
     ids = {q.qid for q in QUESTIONS}
     assert {"expressivity.dense_params", "training.momentum_step", "training.nesterov_step"} <= ids

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import importlib
 import pkgutil
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -117,6 +118,8 @@ class Question:
 
 _REGISTRY: dict[str, Question] = {}
 _DISCOVERED = False
+DISCOVERY_ERRORS: dict[str, str] = {}
+"""Question modules that failed to import, with the error (the tests require it to stay empty)."""
 
 
 def register(question: Question) -> Question:
@@ -140,8 +143,14 @@ def _discover() -> None:
     from . import questions
 
     for info in sorted(pkgutil.iter_modules(questions.__path__), key=lambda m: m.name):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{questions.__name__}.{info.name}")
+        if info.name.startswith("_"):
+            continue
+        name = f"{questions.__name__}.{info.name}"
+        try:
+            importlib.import_module(name)
+        except Exception as err:  # one broken part must not take the other parts' exercises down
+            DISCOVERY_ERRORS[name] = f"{type(err).__name__}: {err}"
+            warnings.warn(f"questions in {name} are unavailable: {DISCOVERY_ERRORS[name]}", RuntimeWarning)
 
 
 def get_question(qid: str) -> Question:
