@@ -163,6 +163,15 @@ CHECK_SCRUBBERS = """async () => {
   return out;
 }"""
 
+# Widget views that a page keeps (those without an HTML alternative) are rendered by the local widget manager.
+CHECK_WIDGETS = """async () => {
+  const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
+  const t0 = Date.now();
+  while (views && document.querySelectorAll('.jupyter-widgets').length === 0 && Date.now() - t0 < 10000)
+    await new Promise(r => setTimeout(r, 100));
+  return {views, rendered: document.querySelectorAll('.jupyter-widgets').length};
+}"""
+
 OVERFLOW = """() => ({scroll: Math.max(document.body.scrollWidth, document.documentElement.scrollWidth),
                width: window.innerWidth, theme: document.documentElement.dataset.theme})"""
 
@@ -198,6 +207,9 @@ def test_every_page_in_the_browser(server, browser_context):
                 problems.append(f"{rel}: a scrubber slider has no image")
             elif s["frames"] > 1 and not s["changed"]:
                 problems.append(f"{rel}: moving a scrubber slider did not change its image")
+        widgets = page.evaluate(CHECK_WIDGETS)
+        if widgets["views"] and not widgets["rendered"]:
+            problems.append(f"{rel}: {widgets['views']} widget view(s) not rendered by the widget manager")
         page.wait_for_timeout(100)  # late console errors (widget manager, deferred scripts)
         problems += [f"{rel}: {e}" for e in log.errors]
         problems += [f"{rel}: tried to reach the network: {u}" for u in log.blocked]
