@@ -1,5 +1,7 @@
 """Part 3 of the notes: computer vision (convolutions, pooling, normalization, gradient ascent, detection …)."""
 from .batchnorm import BatchNorm2d, batch_norm2d
+from .residual import DenseResidualBlock, ResidualBlock, deep_mlp
+from .transposed import conv_transpose2d, conv_transpose_output_size, dilated_receptive_field
 from .conv import conv2d, conv_flops, conv_output_size, conv_params, receptive_field, same_padding
 from .conv_matrix import conv_matrix
 from .pooling import avg_pool2d, max_pool2d
