@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["summarize", "difference"]
+__all__ = ["summarize", "difference", "pattern_hint"]
 
 _SMALL = 6  # tensors with at most this many entries are shown in full
 
@@ -124,3 +124,31 @@ def difference(expected: Any, got: Any, rtol: float = 1e-5, atol: float = 1e-6, 
     if got != expected:
         return f"{where} should be {summarize(expected)}, got {summarize(got)}"
     return None
+
+
+def pattern_hint(expected: Any, got: Any) -> str:
+    """A hint from the shape of the error alone: a flipped sign, a constant factor, a transpose ("" when none)."""
+    if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)) and len(got) == len(expected):
+        for e, g in zip(expected, got):
+            if difference(e, g) is not None:
+                return pattern_hint(e, g)
+        return ""
+    try:
+        e = torch.as_tensor(expected, dtype=torch.float64)
+        g = torch.as_tensor(got, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return ""
+    if e.dim() == 2 and g.shape == e.shape[::-1] and torch.allclose(g.T, e, rtol=1e-4, atol=1e-6):
+        return "Your output is the transpose of the expected one: check the order of a matrix product's operands."
+    if g.shape != e.shape or e.numel() == 0 or not torch.isfinite(g).all():
+        return ""
+    nonzero = e.abs() > 1e-9
+    if not nonzero.any():
+        return ""
+    ratio = g[nonzero] / e[nonzero]
+    c = ratio.median().item()
+    if abs(c - 1) > 1e-3 and torch.allclose(g, c * e, rtol=1e-4, atol=1e-7):
+        if abs(c + 1) < 1e-3:
+            return "Every value has the opposite sign of the expected one: a sign error?"
+        return f"Every value is {_num(c)} times the expected one: a missing or extra scale factor?"
+    return ""

@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from .compare import difference, summarize
+from .compare import difference, pattern_hint, summarize
 from .forbid import ForbiddenCall, forbidden
 from .registry import Case, Question
 
@@ -131,7 +131,8 @@ def judge(question: Question, cases: Sequence[Case], outcomes: Sequence[dict]) -
             return fail("forbidden call", f"calls {out.get('message')}, which this exercise forbids: "
                                           "write the computation yourself.")
         if status == "error":
-            return fail("error", f"raised {out.get('message')}\n  on {case.label}: {_inputs(question, case)}")
+            return fail("error", f"raised {out.get('message')}\n  on {case.label}: "
+                                 f"{_inputs(question, question.ready(case))}")
         if status != "ok":
             return fail("error", f"no usable result came back for {case.label}.")
         expected = plain(question.ready(case).call(question.reference))
@@ -146,11 +147,11 @@ def judge(question: Question, cases: Sequence[Case], outcomes: Sequence[dict]) -
         if diff is None:
             continue
         lines = [f"wrong output on {case.label}.",
-                 f"  input:    {_inputs(question, case)}",
+                 f"  input:    {_inputs(question, question.ready(case))}",
                  f"  expected: {summarize(expected)}",
                  f"  got:      {summarize(got)}",
                  f"  problem:  {diff}"]
-        hint = _hint(question, case, got)
+        hint = _hint(question, case, got) or pattern_hint(expected, got)
         if hint:
             lines.append(f"  hint:     {hint}")
         return fail("wrong answer", "\n".join(lines))

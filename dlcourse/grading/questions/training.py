@@ -141,8 +141,9 @@ def _delta_case(gen: torch.Generator) -> Case:
 register(Question(
     qid="training.output_delta",
     reference=output_delta,
-    cases=[Case(torch.tensor([[0.0, 1.0, -2.0], [3.0, -1.0, 0.5]]), torch.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]),
-                label="a batch of 2 examples, 3 output units"),
+    cases=[Case(torch.tensor([[0.0, 1.0, -2.0], [3.0, -1.0, 0.5], [-0.5, 2.0, 1.0]]),
+                torch.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 0.5]]),
+                label="a batch of 3 examples, 3 output units"),
            Case(torch.tensor([[0.5, -0.5]]), torch.tensor([[1.0, 0.0]]), label="edge: a batch of one example"),
            Case(torch.tensor([[2.0], [-1.0], [0.0], [1.0]]), torch.tensor([[1.0], [0.0], [0.5], [1.0]]),
                 label="edge: one output unit, 4 examples")],
@@ -156,6 +157,8 @@ register(Question(
                 "δ_K = ∇L(a) ⊙ σ'(z): multiply by the sigmoid's derivative σ(z)(1 - σ(z))."),
         Mistake("sigma' of z", lambda z, y: (torch.sigmoid(z) - y) * z * (1 - z) / z.shape[0],
                 "σ'(z) = σ(z)(1 - σ(z)) uses the activation a = σ(z), not z itself."),
+        Mistake("no half", lambda z, y: 2 * (torch.sigmoid(z) - y) * torch.sigmoid(z) * (1 - torch.sigmoid(z))
+                / z.shape[0], "The 1/2 in the loss cancels the 2 of the square's derivative: ∂L/∂a = (a - y)/B."),
         Mistake("mean over units", lambda z, y: (torch.sigmoid(z) - y) * torch.sigmoid(z) * (1 - torch.sigmoid(z))
                 / z.numel(), "Average over the examples (1/B) only; the units of one example are summed."),
     ],
