@@ -14,6 +14,14 @@ from ...vision.style import style_loss as _style_loss
 from ..registry import Case, Mistake, Question, register
 
 
+def _gram(features: torch.Tensor, normalize: bool = False) -> torch.Tensor:
+    """Gram matrices written out for the wrong answers (which may not call the forbidden reference)."""
+    b, c, h, w = features.shape
+    f = features.reshape(b, c, h * w)
+    g = f @ f.transpose(1, 2)
+    return g / (h * w) if normalize else g
+
+
 def _shape4(gen: torch.Generator) -> tuple[int, int, int, int]:
     return tuple(int(s) for s in torch.randint(1, 6, (4,), generator=gen))
 
@@ -56,13 +64,13 @@ register(Question(
            Case(torch.randn(2, 1, 3, 5, generator=torch.Generator().manual_seed(1)), label="edge: one channel")],
     random_case=_gram_case,
     mistakes=[
-        Mistake("normalised", lambda features, normalize=False: gram_matrix(features, True),
+        Mistake("normalised", lambda features, normalize=False: _gram(features, True),
                 "The Gram matrix of the notes is the plain sum over positions: divide by H*W only when "
                 "normalize=True."),
-        Mistake("never normalised", lambda features, normalize=False: gram_matrix(features, False),
+        Mistake("never normalised", lambda features, normalize=False: _gram(features, False),
                 "With normalize=True, divide the sums by the number of positions M = H*W."),
-        Mistake("by C*H*W", lambda features, normalize=False: gram_matrix(features) / (
-            features.shape[1] * features.shape[2] * features.shape[3]) if normalize else gram_matrix(features),
+        Mistake("by C*H*W", lambda features, normalize=False: _gram(features) / (
+            features.shape[1] * features.shape[2] * features.shape[3]) if normalize else _gram(features),
                 "normalize=True divides by M = H*W, the number of positions, not by C*H*W."),
         Mistake("transposed", _gram_transposed,
                 "Multiply F (C, M) by its transpose on the right, F @ F^T, to get a C x C matrix of channel pairs; "
@@ -141,7 +149,7 @@ def _style_variant(gram_normalize=False, factor=lambda c, m: 1.0 / (4 * c ** 2 *
         total = torch.zeros(())
         for f, s, w in zip(features, targets, weights):
             _, c, h, wd = f.shape
-            g = gram_matrix(f, normalize=gram_normalize)
+            g = _gram(f, normalize=gram_normalize)
             total = total + (w if use_weights else 1.0) * factor(c, h * wd) * ((g - s) ** 2).sum()
         return total
     return fn
