@@ -131,3 +131,45 @@ def test_style_transfer_lowers_style_loss():
     assert img.shape == (3, 16, 16) and isinstance(caption, str)
     assert m["style"] < frames[0][2]["style"]
     assert 0 <= img.min() and img.max() <= 1
+
+
+def test_style_targets_rescale_to_positions():
+    from dlcourse.vision import style_targets
+
+    conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+
+    def feats(x, layers):
+        return {"a": torch.relu(conv(x))}
+
+    style = torch.rand(3, 8, 8)
+    (raw,) = style_targets(feats, style, ["a"])
+    torch.testing.assert_close(raw, gram_matrix(feats(style[None], ["a"])["a"])[0])
+    (scaled,) = style_targets(feats, style, ["a"], positions=[128])
+    torch.testing.assert_close(scaled, raw / 64 * 128)
+
+
+def test_transform_net_shapes_training_and_timing():
+    from dlcourse.vision import TransformNet, random_crops, train_transform_net
+    from dlcourse.vision.style_bench import transform_net_seconds
+
+    net = TransformNet(width=4, n_residual=1)
+    x = torch.rand(2, 3, 16, 20)
+    y = net(x)
+    assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1
+    with pytest.raises(ValueError, match="multiples of 4"):
+        net(torch.rand(1, 3, 15, 16))
+    crops = random_crops([torch.rand(3, 20, 24), torch.rand(3, 16, 16)], 6, 12, torch.Generator().manual_seed(0))
+    assert crops.shape == (6, 3, 12, 12)
+    with pytest.raises(ValueError, match="smaller than the crop"):
+        random_crops([torch.rand(3, 8, 8)], 1, 12)
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(3, 6, 3, padding=1).requires_grad_(False)
+
+    def feats(x, layers):
+        return {"a": torch.relu(conv(x))}
+
+    hist = train_transform_net(net, feats, torch.rand(3, 16, 16), torch.rand(8, 3, 16, 16), steps=30, batch_size=2,
+                               lr=1e-2, beta=1e3, content_layer="a", style_layers=["a"], progress=False,
+                               generator=torch.Generator().manual_seed(0))
+    assert len(hist["style"]) == 30 and min(hist["style"][-5:]) < hist["style"][0]
+    assert transform_net_seconds(16, repeats=2, net=net) > 0

@@ -30,7 +30,7 @@ import torch
 from .._utils import check_positive_int, check_tensor
 from .ascent import total_variation
 
-__all__ = ["gram_matrix", "content_loss", "style_loss", "style_transfer", "CONVENTIONS"]
+__all__ = ["gram_matrix", "content_loss", "style_loss", "style_targets", "style_transfer", "CONVENTIONS"]
 
 CONVENTIONS = ("notes", "gatys")
 
@@ -142,7 +142,8 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
         features_fn: ``(x, layers) -> {name: feature map}`` for images x (B, 3, H, W) in [0, 1] (e.g. the module
             ``dlcourse.pretrained.vgg16_features()``).
         content: content photo (3, H, W) or (1, 3, H, W) in [0, 1].
-        style: style image (3, H', W') or (1, 3, H', W') in [0, 1] (any size: Gram matrices are C×C).
+        style: style image (3, H', W') or (1, 3, H', W') in [0, 1], any size: its Gram matrices are rescaled to the
+            content's number of positions (see :func:`style_targets`).
         content_layer, style_layers: names of the layers for the two representations.
         layer_weights: style weights per layer (γ_l / w_l); default equal weights ``1/len(style_layers)``.
         alpha, beta: weights of the content and the style loss.
@@ -169,9 +170,10 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
     if layer_weights is None:
         layer_weights = [1.0 / len(style_layers)] * len(style_layers)
     with torch.no_grad():
-        target_c = features_fn(content, [content_layer])[content_layer].detach()
-        fs = features_fn(style, style_layers)
-        targets_s = [gram_matrix(fs[name]).detach() for name in style_layers]
+        fc = features_fn(content, list(dict.fromkeys([*style_layers, content_layer])))
+        target_c = fc[content_layer].detach()
+        targets_s = style_targets(features_fn, style, style_layers,
+                                  positions=[fc[n].shape[-2] * fc[n].shape[-1] for n in style_layers])
     if init == "content":
         x = content.clone()
     else:
@@ -202,6 +204,26 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
         opt.step()
         with torch.no_grad():
             x.clamp_(0, 1)
+
+
+def style_targets(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[str, torch.Tensor]],
+                  style: torch.Tensor, layers: Sequence[str], positions: Sequence[int] | None = None) -> list[torch.Tensor]:
+    """The style representation ``S^l`` of a style image: one Gram matrix (C_l, C_l) per layer (Notes §3.9.3).
+
+    An unnormalised Gram matrix grows with the number of positions ``M = H·W``, so it only compares images of the
+    same size. With ``positions`` (the ``M_l`` of the image being optimised, one per layer) the style image's Gram
+    matrices are rescaled to them: ``S^l = gram_matrix(F_style, normalize=True) · M_l``, the unnormalised Gram
+    matrix of an image of that size with the same feature statistics. Without it they are left as they are.
+    """
+    style = _as_batch(style, "style")
+    layers = list(layers)
+    if positions is not None and len(positions) != len(layers):
+        raise ValueError(f"positions must have one entry per layer ({len(layers)}), got {len(positions)}")
+    with torch.no_grad():
+        fs = features_fn(style, layers)
+        if positions is None:
+            return [gram_matrix(fs[n])[0].detach() for n in layers]
+        return [(gram_matrix(fs[n], normalize=True)[0] * m).detach() for n, m in zip(layers, positions)]
 
 
 def _as_batch(img: torch.Tensor, name: str) -> torch.Tensor:
