@@ -2,18 +2,28 @@
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from .registry import get_question
 from .verdict import Result, judge, run_cases
 
-__all__ = ["check", "score", "STRICT_ENV"]
+__all__ = ["check", "score", "Score", "STRICT_ENV"]
 
 STRICT_ENV = "DLCOURSE_STRICT"
 """Set this environment variable to 1 to make :func:`check` raise ``AssertionError`` on anything but a pass (used to
 test the solution notebooks)."""
 
 _RESULTS: dict[str, Result] = {}
+
+
+class Score(NamedTuple):
+    """What :func:`score` returns: the points earned and the points available."""
+
+    total: float
+    max_score: float
+
+    def _ipython_display_(self) -> None:  # score() prints the table already
+        pass
 
 
 def _strict() -> bool:
@@ -46,7 +56,7 @@ def check(qid: str, candidate: Callable, seed: int = 0) -> Result:
     return result
 
 
-def score(*qids: str) -> tuple[float, float]:
+def score(*qids: str) -> Score:
     """Print a table of the questions checked so far (or of ``qids``) and the total; return ``(total, max)``."""
     names = list(qids) or list(_RESULTS)
     total = maximum = 0.0
@@ -66,4 +76,4 @@ def score(*qids: str) -> tuple[float, float]:
         lines.append(f"{qid:<{width}}  {res.score:g}/{res.max_score:g}  {status}")
     lines.append(f"{'total':<{width}}  {total:g}/{maximum:g}")
     print("\n".join(lines))
-    return total, maximum
+    return Score(total, maximum)
