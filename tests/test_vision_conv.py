@@ -206,3 +206,14 @@ def test_separable():
     assert separable_params(3, 3, 32, 64, bias=True) == 9 * 32 + 32 * 64 + 32 + 64
     with pytest.raises(ValueError):
         separable_params(3, 3, 0, 4)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_im2col_matches_unfold(seed):
+    from dlcourse.vision.conv import im2col
+
+    rng = random.Random(100 + seed)
+    _, c_in, _, k, stride, padding, dilation, h, w = _random_setting(rng)
+    x = torch.randn(2, c_in, h, w, dtype=DT)
+    args = dict(kernel_size=k, stride=stride, padding=padding, dilation=dilation)
+    torch.testing.assert_close(im2col(x, **args), F.unfold(x, **args))

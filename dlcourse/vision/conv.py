@@ -18,6 +18,7 @@ from .._utils import check_nonnegative_int, check_positive_int, check_tensor
 
 __all__ = [
     "conv2d",
+    "im2col",
     "conv_output_size",
     "same_padding",
     "receptive_field",
@@ -136,6 +137,30 @@ def conv_flops(k_w: int, k_h: int, d_in: int, d_out: int, out_w: int, out_h: int
     return 2 * k_w * k_h * (d_in // groups) * d_out * out_w * out_h * batch_size
 
 
+def im2col(x: torch.Tensor, kernel_size, stride=1, padding=0, dilation=1) -> torch.Tensor:
+    """Every receptive field of ``x`` as a column: (N, C, H, W) -> (N, C·k_h·k_w, O_h·O_w) (Notes §3.1).
+
+    The same matrix as ``F.unfold(x, kernel_size, dilation, padding, stride)``, built from strided *views*
+    (``Tensor.unfold`` slides a window along one axis without copying; ``[..., ::d]`` keeps every ``d``-th tap of a
+    dilated window), so that only the final ``reshape`` copies. Rows are ordered channel-major, then kernel row,
+    then kernel column, like ``weight.reshape(C_out, -1)``; columns are output positions in row-major order.
+    """
+    check_tensor(x, "x", ndim=4)
+    k_h, k_w = _pair(kernel_size, "kernel_size")
+    s_h, s_w = _pair(stride, "stride")
+    p_h, p_w = _pair(padding, "padding", check_nonnegative_int)
+    d_h, d_w = _pair(dilation, "dilation")
+    n, c, h, w = x.shape
+    o_h = conv_output_size(h, k_h, s_h, p_h, d_h)
+    o_w = conv_output_size(w, k_w, s_w, p_w, d_w)
+    if p_h or p_w:
+        x = F.pad(x, (p_w, p_w, p_h, p_h))
+    span_h, span_w = d_h * (k_h - 1) + 1, d_w * (k_w - 1) + 1
+    win = x.unfold(2, span_h, s_h)[..., ::d_h]          # (N, C, O_h, W_pad, k_h)
+    win = win.unfold(3, span_w, s_w)[..., ::d_w]        # (N, C, O_h, O_w, k_h, k_w)
+    return win.permute(0, 1, 4, 5, 2, 3).reshape(n, c * k_h * k_w, o_h * o_w)
+
+
 def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> torch.Tensor:
     """2-D convolution (cross-correlation, as ``F.conv2d``) by im2col and one batched matrix product. Notes §3.1.
@@ -152,8 +177,8 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     Returns:
         (N, C_out, O_h, O_w), or (C_out, O_h, O_w) for an unbatched input, with $O$ from :func:`conv_output_size`.
 
-    How: ``F.unfold`` copies every receptive field into a column (N, C_in·k_h·k_w, O_h·O_w) — the *im2col*
-    matrix — and the convolution becomes ``weight.view(C_out, -1) @ columns``: one matrix product per group,
+    How: :func:`im2col` copies every receptive field into a column (N, C_in·k_h·k_w, O_h·O_w) — the same matrix
+    as ``F.unfold`` — and the convolution becomes ``weight.view(C_out, -1) @ columns``: one matrix product per group,
     done for all groups and images at once. Autograd differentiates through both steps.
     """
     check_tensor(x, "x", ndim=(3, 4), floating=True)
@@ -197,8 +222,7 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     o_h = conv_output_size(h, k_h, s_h, p_h, d_h)
     o_w = conv_output_size(w, k_w, s_w, p_w, d_w)
 
-    # im2col: (N, C_in * k_h * k_w, O_h * O_w), channel-major like weight.view(C_out, -1)
-    cols = F.unfold(x, (k_h, k_w), dilation=(d_h, d_w), padding=(p_h, p_w), stride=(s_h, s_w))
+    cols = im2col(x, (k_h, k_w), (s_h, s_w), (p_h, p_w), (d_h, d_w))  # (N, C_in * k_h * k_w, O_h * O_w)
     if groups == 1:
         out = weight.reshape(c_out, -1) @ cols  # (C_out, K) @ (N, K, L) -> (N, C_out, L)
     else:
