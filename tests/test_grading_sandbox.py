@@ -37,7 +37,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Grade every fixture once (2 jobs, 3 s per cell) into a CSV that a submission tries to overwrite."""
+    """Grade every fixture once (2 jobs, 5 s per cell) into a CSV that a submission tries to overwrite."""
     root = tmp_path_factory.mktemp("grading")
     subs = root / "submissions"
     subs.mkdir()
@@ -47,7 +47,7 @@ def graded(tmp_path_factory):
     (subs / "not_a_notebook.ipynb").write_bytes((FIXTURES / "not_a_notebook.txt").read_bytes())
     out = root / "grades.csv"
     out.write_text("stale content\n")
-    main([str(subs), "--out", str(out), "--seed", "7", "--timeout", "3", "--jobs", "2",
+    main([str(subs), "--out", str(out), "--seed", "7", "--timeout", "5", "--jobs", "2",
           "--questions", *QUESTIONS])
     return subs, out
 
