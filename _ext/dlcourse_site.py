@@ -97,9 +97,14 @@ def _check_config(app: Sphinx, config) -> None:
 
 
 def _theme_defaults(app: Sphinx, config) -> None:
-    """pydata-sphinx-theme logs a console error on a visitor's first page when no default colour mode is set."""
+    """Theme defaults that the theme combination gets wrong.
+
+    pydata-sphinx-theme logs a console error on a visitor's first page when no default colour mode is set."""
     if not config.html_context.get("default_mode"):
         config.html_context["default_mode"] = "auto"
+    # pydata-sphinx-theme 0.17 fills an unset navbar_persistent with a search field, which makes an empty header bar
+    # appear above sphinx-book-theme's own header (that theme has its search in the sidebar).
+    config.html_theme_options.setdefault("navbar_persistent", [])
 
 
 def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
