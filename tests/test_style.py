@@ -173,3 +173,19 @@ def test_transform_net_shapes_training_and_timing():
                                generator=torch.Generator().manual_seed(0))
     assert len(hist["style"]) == 30 and min(hist["style"][-5:]) < hist["style"][0]
     assert transform_net_seconds(16, repeats=2, net=net) > 0
+
+
+def test_style_step_seconds_with_a_small_loss_network():
+    from dlcourse.vision.style_bench import style_step_seconds
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = torch.nn.Conv2d(3, 4, 3, padding=1)
+
+        def forward(self, x, layers):
+            return {name: torch.relu(self.c(x)) for name in layers}
+
+    t = style_step_seconds(16, steps=2, features=Tiny().requires_grad_(False), style_layers=("a",),
+                           content_layer="b")
+    assert 0 < t < 10
