@@ -156,6 +156,7 @@ def test_transform_net_shapes_training_and_timing():
     x = torch.rand(2, 3, 16, 20)
     y = net(x)
     assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1
+    torch.testing.assert_close(y, x.clamp(1e-3, 1 - 1e-3), atol=1e-5, rtol=0)   # starts as the identity
     with pytest.raises(ValueError, match="multiples of 4"):
         net(torch.rand(1, 3, 15, 16))
     crops = random_crops([torch.rand(3, 20, 24), torch.rand(3, 16, 16)], 6, 12, torch.Generator().manual_seed(0))

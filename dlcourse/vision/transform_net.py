@@ -50,7 +50,9 @@ class TransformNet(nn.Module):
 
     Shape:
         - Input: (B, 3, H, W) in [0, 1], H and W multiples of 4.
-        - Output: (B, 3, H, W) in [0, 1] (a sigmoid at the end).
+        - Output: (B, 3, H, W) in [0, 1]: ``sigmoid(logit(x) + g(x))`` with ``g`` the convolutional stack, whose
+          last layer starts at zero, so the untrained network is the identity (a skip connection that Johnson et
+          al. do not have; it makes short training runs work).
     """
 
     def __init__(self, width: int = 16, n_residual: int = 3):
@@ -63,6 +65,10 @@ class TransformNet(nn.Module):
         self.up1 = _conv(4 * w, 2 * w, 3)
         self.up2 = _conv(2 * w, w, 3)
         self.out = _conv(w, 3, 9, norm=False, relu=False)
+        # A skip connection from the input in logit space: with the last convolution at zero the network starts as
+        # the identity, so a short training run is spent on the style rather than on relearning the photo.
+        nn.init.zeros_(self.out[1].weight)
+        nn.init.zeros_(self.out[1].bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_tensor(x, "x", ndim=4, floating=True)
@@ -71,7 +77,7 @@ class TransformNet(nn.Module):
         h = self.res(self.down(x))
         h = self.up1(F.interpolate(h, scale_factor=2, mode="nearest"))
         h = self.up2(F.interpolate(h, scale_factor=2, mode="nearest"))
-        return torch.sigmoid(self.out(h))
+        return torch.sigmoid(torch.logit(x.clamp(1e-3, 1 - 1e-3)) + self.out(h))
 
 
 def random_crops(images: Sequence[torch.Tensor], n: int, size: int,
