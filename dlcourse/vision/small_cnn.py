@@ -19,9 +19,9 @@ __all__ = ["SmallCNN", "cache_dir", "pretrained_digit_cnn"]
 
 
 class SmallCNN(nn.Module):
-    """``backbone`` (two strided convolutions, 28×28 → 7×7×32, then a dense layer to ``feature_dim``) + ``head``.
+    """``backbone`` (two strided convolutions, 28×28 → 7×7×32, flattened) + ``head`` (dense ``feature_dim`` → classes).
 
-    Shape: input (N, 1, 28, 28), output logits (N, num_classes); ``backbone(x)`` gives features (N, feature_dim).
+    Shape: input (N, 1, 28, 28), output logits (N, num_classes); ``backbone(x)`` gives features (N, 1568).
     """
 
     def __init__(self, num_classes: int = 5, feature_dim: int = 64) -> None:
@@ -31,9 +31,9 @@ class SmallCNN(nn.Module):
         self.backbone = nn.Sequential(
             nn.Conv2d(1, 16, 5, stride=2, padding=2), nn.ReLU(),          # 28 -> 14
             nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),         # 14 -> 7
-            nn.Flatten(), nn.Linear(32 * 7 * 7, feature_dim), nn.ReLU(),
+            nn.Flatten(),
         )
-        self.head = nn.Linear(feature_dim, num_classes)
+        self.head = nn.Sequential(nn.Linear(32 * 7 * 7, feature_dim), nn.ReLU(), nn.Linear(feature_dim, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(x))
@@ -62,7 +62,7 @@ def pretrained_digit_cnn(classes: Sequence[int] = (0, 1, 2, 3, 4), epochs: int =
         raise ValueError(f"classes must be distinct digits 0-9, got {classes}")
     epochs = check_positive_int(epochs, "epochs")
     dev = torch.device(device) if device is not None else default_device()
-    path = cache_dir() / f"digit_cnn_{''.join(map(str, classes))}_e{epochs}_s{seed}.pt"
+    path = cache_dir() / f"digit_cnn_v2_{''.join(map(str, classes))}_e{epochs}_s{seed}.pt"
     torch.manual_seed(seed)
     model = SmallCNN(num_classes=len(classes))
     if path.exists() and not retrain:
