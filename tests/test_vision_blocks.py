@@ -140,3 +140,23 @@ def test_residual_bad_inputs():
         ResidualBlock(0)
     with pytest.raises(ValueError):
         deep_mlp(10, 8, -1, 2)
+
+
+def test_small_cnn_shapes_and_cache(tmp_path, monkeypatch):
+    from dlcourse.vision.small_cnn import SmallCNN, cache_dir, pretrained_digit_cnn
+
+    net = SmallCNN(num_classes=3)
+    x = torch.rand(4, 1, 28, 28)
+    assert net(x).shape == (4, 3) and net.backbone(x).shape == (4, 32 * 7 * 7)
+    monkeypatch.setenv("DLCOURSE_CACHE", str(tmp_path / "cache"))
+    assert cache_dir() == tmp_path / "cache" and cache_dir().is_dir()
+    first = pretrained_digit_cnn(classes=(0, 1), epochs=1, device="cpu")
+    assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
+    again = pretrained_digit_cnn(classes=(1, 0), epochs=1, device="cpu")   # loaded from the cache
+    for a, b in zip(first.parameters(), again.parameters()):
+        assert torch.equal(a, b)
+    assert not again.training
+    with pytest.raises(ValueError, match="distinct digits"):
+        pretrained_digit_cnn(classes=(1, 1))
+    with pytest.raises(ValueError, match="distinct digits"):
+        pretrained_digit_cnn(classes=(3, 12))
