@@ -217,3 +217,11 @@ def test_im2col_matches_unfold(seed):
     x = torch.randn(2, c_in, h, w, dtype=DT)
     args = dict(kernel_size=k, stride=stride, padding=padding, dilation=dilation)
     torch.testing.assert_close(im2col(x, **args), F.unfold(x, **args))
+
+
+def test_benchmark_conv2d_runs_small():
+    from dlcourse.vision.bench import benchmark_conv2d
+
+    res = benchmark_conv2d(batch=1, channels=4, size=8, min_run_time=0.01)
+    assert set(res) == {"scratch_fwd", "torch_fwd", "scratch_fwd_bwd", "torch_fwd_bwd", "ratio_fwd", "ratio_fwd_bwd"}
+    assert all(v > 0 for v in res.values())
