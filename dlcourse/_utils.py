@@ -8,7 +8,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-__all__ = ["device", "seed_everything", "size_scale", "check_tensor", "check_positive_int", "check_nonnegative_int"]
+__all__ = ["device", "seed_everything", "size_scale", "check_tensor", "check_positive_int", "check_nonnegative_int",
+           "check_pair"]
 
 
 def device() -> torch.device:
@@ -86,3 +87,13 @@ def check_nonnegative_int(value, name: str) -> int:
     if value < 0:
         raise ValueError(f"{name} must be non-negative, got {value}")
     return int(value)
+
+
+def check_pair(value, name: str, check=check_positive_int) -> tuple[int, int]:
+    """An int or a pair of ints (a size, stride, padding …) as a ``(height, width)`` pair, each checked by ``check``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+        return check(value[0], name), check(value[1], name)
+    v = check(value, name)
+    return v, v

@@ -14,7 +14,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from .._utils import check_nonnegative_int, check_positive_int, check_tensor
+from .._utils import check_nonnegative_int, check_pair, check_positive_int, check_tensor
 
 __all__ = [
     "conv2d",
@@ -27,14 +27,7 @@ __all__ = [
 ]
 
 
-def _pair(value, name: str, check=check_positive_int) -> tuple[int, int]:
-    """An int or a pair of ints as a ``(height, width)`` pair, validated by ``check``."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-        return check(value[0], name), check(value[1], name)
-    v = check(value, name)
-    return v, v
+_pair = check_pair
 
 
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:

@@ -12,19 +12,9 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from .._utils import check_nonnegative_int, check_positive_int, check_tensor
+from .._utils import check_nonnegative_int, check_pair, check_positive_int, check_tensor
 
 __all__ = ["conv_transpose2d", "conv_transpose_output_size", "dilated_receptive_field"]
-
-
-def _pair(value, name: str, positive: bool) -> tuple[int, int]:
-    check = check_positive_int if positive else check_nonnegative_int
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-        return check(value[0], name), check(value[1], name)
-    v = check(value, name)
-    return v, v
 
 
 def conv_transpose_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0,
@@ -77,10 +67,10 @@ def conv_transpose2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor |
         check_tensor(bias, "bias", ndim=1)
         if bias.shape[0] != weight.shape[1]:
             raise ValueError(f"bias must have shape ({weight.shape[1]},), got {tuple(bias.shape)}")
-    sh, sw = _pair(stride, "stride", True)
-    ph, pw = _pair(padding, "padding", False)
-    oph, opw = _pair(output_padding, "output_padding", False)
-    dh, dw = _pair(dilation, "dilation", True)
+    sh, sw = check_pair(stride, "stride")
+    ph, pw = check_pair(padding, "padding", check_nonnegative_int)
+    oph, opw = check_pair(output_padding, "output_padding", check_nonnegative_int)
+    dh, dw = check_pair(dilation, "dilation")
     n, c_in, h, w = x.shape
     kh, kw = weight.shape[2:]
     out_h = conv_transpose_output_size(h, kh, sh, ph, oph, dh)
