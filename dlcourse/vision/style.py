@@ -28,6 +28,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 import torch
 
 from .._utils import check_positive_int, check_tensor
+from .ascent import _check_image as _as_batch
 from .ascent import total_variation
 
 __all__ = ["gram_matrix", "content_loss", "style_loss", "style_targets", "style_transfer", "CONVENTIONS"]
@@ -224,12 +225,3 @@ def style_targets(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[s
         if positions is None:
             return [gram_matrix(fs[n])[0].detach() for n in layers]
         return [(gram_matrix(fs[n], normalize=True)[0] * m).detach() for n, m in zip(layers, positions)]
-
-
-def _as_batch(img: torch.Tensor, name: str) -> torch.Tensor:
-    check_tensor(img, name, ndim=(3, 4), floating=True)
-    if img.dim() == 3:
-        img = img.unsqueeze(0)
-    if img.shape[0] != 1 or img.shape[1] != 3:
-        raise ValueError(f"{name} must be one RGB image of shape (3, H, W) or (1, 3, H, W), got {tuple(img.shape)}")
-    return img
