@@ -225,3 +225,15 @@ def test_benchmark_conv2d_runs_small():
     res = benchmark_conv2d(batch=1, channels=4, size=8, min_run_time=0.01)
     assert set(res) == {"scratch_fwd", "torch_fwd", "scratch_fwd_bwd", "torch_fwd_bwd", "ratio_fwd", "ratio_fwd_bwd"}
     assert all(v > 0 for v in res.values())
+
+
+def test_conv2d_backward_when_only_some_inputs_need_gradients():
+    """The hand-written backward pass skips what is not asked for and still matches autograd on F.conv2d."""
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(2, 4, 9, 9, generator=g, dtype=torch.float64)
+    w = torch.randn(6, 2, 3, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    (gw,) = torch.autograd.grad(conv2d(x, w, stride=2, padding=1, groups=2).sum(), (w,))
+    (gw_ref,) = torch.autograd.grad(F.conv2d(x, w, stride=2, padding=1, groups=2).sum(), (w,))
+    torch.testing.assert_close(gw, gw_ref)
+    x.requires_grad_()
+    assert torch.autograd.gradcheck(lambda x: conv2d(x, w.detach(), dilation=2, padding=2, groups=2), (x,))

@@ -172,7 +172,10 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
 
     How: :func:`im2col` copies every receptive field into a column (N, C_in·k_h·k_w, O_h·O_w) — the same matrix
     as ``F.unfold`` — and the convolution becomes ``weight.view(C_out, -1) @ columns``: one matrix product per group,
-    done for all groups and images at once. Autograd differentiates through both steps.
+    done for all groups and images at once. The backward pass is written out too (Notes §3.2): the kernel's gradient
+    is ``grad_out @ columnsᵀ`` summed over the images (a shared weight sums its gradients over every position), and
+    the input's gradient is ``weightᵀ @ grad_out`` scattered back onto the pixels with ``F.fold`` (col2im, the
+    transpose of im2col: a pixel that sits in several receptive fields sums their contributions).
     """
     check_tensor(x, "x", ndim=(3, 4), floating=True)
     check_tensor(weight, "weight", ndim=4, floating=True)
@@ -215,14 +218,51 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
     o_h = conv_output_size(h, k_h, s_h, p_h, d_h)
     o_w = conv_output_size(w, k_w, s_w, p_w, d_w)
 
-    cols = im2col(x, (k_h, k_w), (s_h, s_w), (p_h, p_w), (d_h, d_w))  # (N, C_in * k_h * k_w, O_h * O_w)
-    if groups == 1:
-        out = weight.reshape(c_out, -1) @ cols  # (C_out, K) @ (N, K, L) -> (N, C_out, L)
-    else:
-        cols = cols.view(n, groups, c_per_group * k_h * k_w, o_h * o_w)
-        out = weight.reshape(groups, c_out // groups, -1) @ cols  # (G, C_out/G, K) @ (N, G, K, L)
-        out = out.reshape(n, c_out, o_h * o_w)
+    out = _Im2colConv.apply(x, weight, (k_h, k_w), (s_h, s_w), (p_h, p_w), (d_h, d_w), groups)
     if bias is not None:
         out = out + bias.view(1, c_out, 1)
     out = out.view(n, c_out, o_h, o_w)
     return out[0] if unbatched else out
+
+
+class _Im2colConv(torch.autograd.Function):
+    """The convolution as im2col + matrix product, with its backward pass written out (Notes §3.1, §3.2).
+
+    Shapes: x (N, C_in, H, W) already unbatched-checked, weight (C_out, C_in/G, k_h, k_w); output (N, C_out, O_h·O_w).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, kernel, stride, padding, dilation, groups):
+        n, c_in, h, w = x.shape
+        c_out = weight.shape[0]
+        cols = im2col(x, kernel, stride, padding, dilation)  # (N, C_in·k_h·k_w, L)
+        length = cols.shape[-1]
+        w_mat = weight.reshape(groups, c_out // groups, -1)  # (G, C_out/G, K)
+        out = w_mat @ cols.view(n, groups, -1, length)  # (G, C_out/G, K) @ (N, G, K, L) -> (N, G, C_out/G, L)
+        ctx.save_for_backward(cols, weight)
+        ctx.geometry = (x.shape, kernel, stride, padding, dilation, groups)
+        return out.reshape(n, c_out, length)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        cols, weight = ctx.saved_tensors
+        x_shape, kernel, stride, padding, dilation, groups = ctx.geometry
+        n, c_out, length = grad_out.shape
+        g = grad_out.reshape(n, groups, c_out // groups, length)  # (N, G, C_out/G, L)
+        cols = cols.view(n, groups, -1, length)  # (N, G, K, L)
+        grad_weight = grad_x = None
+        if ctx.needs_input_grad[1]:
+            # dL/dW = Σ_n Σ_positions grad_out · column: the sum over every place the kernel was applied.
+            if groups == 1:  # one batched product per image, then the sum over images (the fast path)
+                grad_weight = torch.bmm(g[:, 0], cols[:, 0].transpose(1, 2)).sum(0)
+            else:
+                grad_weight = torch.einsum("ngol,ngkl->gok", g, cols)
+            grad_weight = grad_weight.reshape(weight.shape)
+        if ctx.needs_input_grad[0]:
+            w_mat = weight.reshape(groups, c_out // groups, -1)
+            grad_cols = w_mat.transpose(1, 2) @ g  # (G, K, C_out/G) @ (N, G, C_out/G, L) -> (N, G, K, L)
+            grad_x = F.fold(grad_cols.reshape(n, -1, length), x_shape[-2:], kernel, dilation=dilation,
+                            padding=padding, stride=stride)
+        return grad_x, grad_weight, None, None, None, None, None
+
