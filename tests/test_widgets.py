@@ -213,3 +213,13 @@ def test_two_equal_scrubbers_have_distinct_ids():
     frames = [(torch.zeros(3, 2, 2), "a"), (torch.ones(3, 2, 2), "b")]
     ids = [re.search(r'id="([^"]+)"', scrubber_html(frames)).group(1) for _ in range(2)]
     assert ids[0] != ids[1]
+
+
+def test_curves_of_very_different_sizes_share_a_log_axis():
+    from dlcourse.widgets.scrubber import _curve_svg, wants_log_scale
+
+    assert wants_log_scale([2e5, 1e3, 110]) and not wants_log_scale([3.0, 2.0]) and not wants_log_scale([-1.0, 1e4])
+    svg, marks = _curve_svg({"content": ([0, 1, 2], [1e7, 9e6, 9e6]), "style": ([0, 1, 2], [2e5, 1e3, 110])}, [0, 2])
+    assert "log scale" in svg and ">110<" in svg and len(marks) == 2
+    svg, _ = _curve_svg({"loss": ([0, 1], [3.0, 2.0])}, [0, 1])
+    assert "log scale" not in svg

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._utils import check_positive_int
 from .frames import Frame, as_frame, png_bytes
-from .scrubber import auto_scale, scrubber_html
+from .scrubber import auto_scale, scrubber_html, wants_log_scale
 
 __all__ = ["LiveView", "record"]
 
@@ -208,6 +208,8 @@ class LiveView:
         ax = fig.add_subplot()
         for name, (steps, values) in history.items():
             ax.plot(steps, values, label=name)
+        if wants_log_scale(v for _, values in history.values() for v in values):
+            ax.set_yscale("log")
         ax.set_xlabel("step")
         ax.set_ylabel(", ".join(history) if len(history) < 3 else "value")
         if len(history) > 1:

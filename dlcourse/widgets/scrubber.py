@@ -74,6 +74,13 @@ def _history_from_frames(frames: Sequence[Frame]) -> dict[str, tuple[list[int], 
     return history
 
 
+def wants_log_scale(values) -> bool:
+    """Curves of very different sizes (a style loss beside a content loss) need a log axis to both be readable."""
+    v = np.asarray(list(values), dtype=float)
+    v = v[np.isfinite(v)]
+    return v.size > 1 and bool((v > 0).all()) and v.max() / v.min() > 100
+
+
 def _curve_svg(history: Mapping[str, tuple[Sequence[int], Sequence[float]]], frame_steps: Sequence[int],
                width: int = 260, height: int = 150) -> tuple[str, list[float]]:
     """An inline SVG line plot of the recorded scalars, and the x position of each frame's step on it."""
@@ -83,8 +90,11 @@ def _curve_svg(history: Mapping[str, tuple[Sequence[int], Sequence[float]]], fra
     values = values[np.isfinite(values)]
     if values.size == 0:
         return "", []
+    log = wants_log_scale(values)
+    tf = np.log10 if log else (lambda v: v)
     s0, s1 = min(steps), max(steps)
-    v0, v1 = float(values.min()), float(values.max())
+    v0, v1 = float(tf(values.min())), float(tf(values.max()))
+    label0, label1 = (10**v0, 10**v1) if log else (v0, v1)
     if v1 - v0 < 1e-12:
         v0, v1 = v0 - 0.5, v1 + 0.5
     sx = (width - left - right) / max(1, s1 - s0)
@@ -94,7 +104,7 @@ def _curve_svg(history: Mapping[str, tuple[Sequence[int], Sequence[float]]], fra
         return left + (s - s0) * sx
 
     def Y(v):
-        return top + (v1 - v) * sy
+        return top + (v1 - tf(v)) * sy
 
     parts = [f'<svg class="dlcourse-scrubber-curve" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
              f'role="img" aria-label="{html.escape(", ".join(history))} per step" '
@@ -102,9 +112,9 @@ def _curve_svg(history: Mapping[str, tuple[Sequence[int], Sequence[float]]], fra
              f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="currentColor" '
              'stroke-opacity="0.5"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="currentColor" stroke-opacity="0.5"/>',
-             f'<text x="{left - 3}" y="{top + 4}" text-anchor="end" fill="currentColor">{v1:.3g}</text>',
-             f'<text x="{left - 3}" y="{height - bottom}" text-anchor="end" fill="currentColor">{v0:.3g}</text>',
-             f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle" fill="currentColor">step</text>']
+             f'<text x="{left - 3}" y="{top + 4}" text-anchor="end" fill="currentColor">{label1:.3g}</text>',
+             f'<text x="{left - 3}" y="{height - bottom}" text-anchor="end" fill="currentColor">{label0:.3g}</text>',
+             f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle" fill="currentColor">step{" (log scale)" if log else ""}</text>']
     for k, (name, (xs, ys)) in enumerate(history.items()):
         color = _COLORS[k % len(_COLORS)]
         pts = " ".join(f"{X(s):.1f},{Y(v):.1f}" for s, v in zip(xs, ys) if np.isfinite(v))
