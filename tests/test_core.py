@@ -12,7 +12,7 @@ from torch import nn
 
 import dlcourse
 from dlcourse import data, plotting
-from dlcourse.train import History, accuracy, evaluate, fit, iterate_minibatches
+from dlcourse.loop import History, accuracy, evaluate, fit, iterate_minibatches
 
 
 # --- device and seeding -------------------------------------------------------------------------------------------

@@ -143,7 +143,8 @@ def test_residual_bad_inputs():
 
 
 def test_small_cnn_shapes_and_cache(tmp_path, monkeypatch):
-    from dlcourse.vision.small_cnn import SmallCNN, cache_dir, pretrained_digit_cnn
+    from dlcourse.cache import cache_dir
+    from dlcourse.vision.small_cnn import SmallCNN, pretrained_digit_cnn
 
     net = SmallCNN(num_classes=3)
     x = torch.rand(4, 1, 28, 28)
@@ -155,8 +156,17 @@ def test_small_cnn_shapes_and_cache(tmp_path, monkeypatch):
     again = pretrained_digit_cnn(classes=(1, 0), epochs=1, device="cpu")   # loaded from the cache
     for a, b in zip(first.parameters(), again.parameters()):
         assert torch.equal(a, b)
-    assert not again.training
+    assert not again.training and not again.cache_info["trained"]
     with pytest.raises(ValueError, match="distinct digits"):
         pretrained_digit_cnn(classes=(1, 1))
     with pytest.raises(ValueError, match="distinct digits"):
         pretrained_digit_cnn(classes=(3, 12))
+
+
+def test_digit_cnn_shapes_and_bad_input():
+    from dlcourse.vision import DigitCNN
+
+    net = DigitCNN()
+    assert net(torch.rand(2, 1, 28, 28)).shape == (2, 10) and net.features(torch.rand(2, 1, 28, 28)).shape == (2, 64, 7, 7)
+    with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
+        net(torch.rand(2, 28, 28))

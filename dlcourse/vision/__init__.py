@@ -9,3 +9,4 @@ from .separable import SeparableConv2d, separable_flops, separable_params
 from .ascent import deep_dream, gaussian_blur, invert_representation, jitter, l2_penalty, layer_fn, maximize_activation, total_variation
 from .style import content_loss, gram_matrix, style_loss, style_targets, style_transfer
 from .transform_net import TransformNet, random_crops, train_transform_net
+from .small_cnn import DigitCNN, SmallCNN, digit_classifier, pretrained_digit_cnn
