@@ -17,7 +17,29 @@ from torch import nn
 
 from .._utils import check_positive_int, check_tensor
 
-__all__ = ["AffineCoupling", "CouplingFlow"]
+__all__ = ["affine_coupling", "AffineCoupling", "CouplingFlow"]
+
+
+def affine_coupling(x: torch.Tensor, mask: torch.Tensor, s: torch.Tensor, t: torch.Tensor
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The affine coupling map (Notes §4.3) given the log-scale ``s`` and shift ``t`` that the layer's networks
+    computed from the kept part :math:`m \odot x`:
+
+    .. math:: y = m \odot x + (1 - m) \odot (x \odot e^{s} + t), \qquad \log|\det J| = \sum_j (1 - m_j) s_j
+
+    Shape: ``x``, ``s``, ``t`` (N, D), ``mask`` (D,) of 0/1 (1 = kept); returns ``(y, log_det)``, (N, D) and (N,).
+    """
+    check_tensor(x, "x", ndim=2, floating=True)
+    for name, v in (("s", s), ("t", t)):
+        check_tensor(v, name, ndim=2, floating=True)
+        if v.shape != x.shape:
+            raise ValueError(f"{name} must have the shape of x {tuple(x.shape)}, got {tuple(v.shape)}")
+    check_tensor(mask, "mask", ndim=1)
+    if mask.shape[0] != x.shape[1]:
+        raise ValueError(f"mask must have {x.shape[1]} entries (one per coordinate of x), got {mask.shape[0]}")
+    free = 1.0 - mask
+    y = mask * x + free * (x * torch.exp(s) + t)    # y = m⊙x + (1−m)⊙(x⊙e^s + t)
+    return y, (free * s).sum(dim=1)                 # log|det J| = Σ (1−m)⊙s
 
 
 class AffineCoupling(nn.Module):
@@ -64,10 +86,8 @@ class AffineCoupling(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         self._check(x, "x")
-        kept = x * self.mask
-        s, t = self._scale_shift(kept)
-        y = kept + (1.0 - self.mask) * (x * torch.exp(s) + t)   # y = m⊙x + (1−m)⊙(x⊙e^s + t)
-        return y, s.sum(dim=1)                                  # log|det J| = Σ (1−m)⊙s
+        s, t = self._scale_shift(x * self.mask)                 # computed from the kept coordinates only
+        return affine_coupling(x, self.mask, s, t)
 
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
         self._check(y, "y")
