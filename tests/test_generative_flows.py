@@ -95,3 +95,17 @@ def test_toy_data():
 def test_bad_input_raises(bad):
     with pytest.raises((TypeError, ValueError)):
         bad()
+
+
+def test_affine_coupling_function_and_registry():
+    from dlcourse.generative import affine_coupling, trained_names, trained_vae
+
+    x, s, t = torch.randn(3, 2), torch.randn(3, 2), torch.randn(3, 2)
+    y, log_det = affine_coupling(x, torch.tensor([0.0, 1.0]), s, t)
+    assert torch.allclose(y[:, 0], x[:, 0] * s[:, 0].exp() + t[:, 0]) and torch.equal(y[:, 1], x[:, 1])
+    assert torch.allclose(log_det, s[:, 0])
+    with pytest.raises(ValueError):
+        affine_coupling(x, torch.tensor([0.0, 1.0, 0.0]), s, t)
+    assert {"vae", "gan", "flow"} <= set(trained_names())
+    with pytest.raises(ValueError):
+        trained_vae(latent_size=3)  # not a setting of the VAE
