@@ -124,7 +124,8 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
     r"""The discriminator's loss, −V(D, G) estimated on a batch (Notes §4.2.1):
 
     .. math:: -\tfrac1n\sum \log D(x) - \tfrac1m\sum \log\big(1 - D(G(z))\big)
-              = \operatorname{mean}\operatorname{softplus}(-l_{real}) + \operatorname{mean}\operatorname{softplus}(l_{fake})
+              = \operatorname{mean}\,\operatorname{softplus}(-l_{real})
+              + \operatorname{mean}\,\operatorname{softplus}(l_{fake})
 
     Shape: ``real_logits`` (n,), ``fake_logits`` (m,); output a scalar. Minimising it maximises V over D.
     """

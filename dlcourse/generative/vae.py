@@ -168,7 +168,7 @@ def train_vae(model: VAE, X: torch.Tensor, epochs: int = 20, lr: float = 1e-3, b
             loss.backward()
             opt.step()
             sums += torch.stack([loss, rec, kl]).detach().cpu() * len(xb)
-        for key, value in zip(curves, (sums / len(X)).tolist()):
+        for key, value in zip(curves, (sums / len(X)).tolist(), strict=True):
             curves[key].append(value)
     model.eval()
     return curves
