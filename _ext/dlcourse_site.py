@@ -217,12 +217,16 @@ def _reading_order(app: Sphinx) -> list[str]:
 
 
 def _always_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
-    """The cited-by table depends on every page: re-read the pages that hold one on every build."""
+    """Pages re-read on every build: those with a cited-by table (it depends on every page), and every notebook,
+    so that its outputs always come from the jupyter-cache (which the package fingerprint keeps current), never from
+    a doctree that Sphinx pickled before the package changed. Re-reading a cached notebook executes nothing."""
     docs = []
     for doc in env.found_docs:
         path = Path(env.doc2path(doc))
-        if path.suffix == ".md" and "{cited-by}" in path.read_text(encoding="utf-8"):
-            docs.append(doc)
+        if path.suffix == ".md":
+            text = path.read_text(encoding="utf-8")
+            if "{cited-by}" in text or "{code-cell}" in text:
+                docs.append(doc)
     return docs
 
 
