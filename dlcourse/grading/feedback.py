@@ -39,7 +39,8 @@ def feedback_markdown(graded: Graded) -> str:
         if checked is None:  # never checked: not defined, not reached
             lines += ["Not checked: " + result.message.partition(": ")[2], ""]
             continue
-        lines += ["Public cases (what `check()` shows):", ""] + _block(checked.public.message) + [""]
+        public = re.sub(r" \(\d+(\.\d+)?/\d+(\.\d+)? points?\)", "", checked.public.message)  # points: above
+        lines += ["Public cases (what `check()` shows):", ""] + _block(public) + [""]
         hidden = checked.hidden
         if hidden is None:
             lines += ["Hidden cases: not run" + ("." if checked.public.passed else

@@ -165,9 +165,13 @@ class Sandbox:
         if not self.conn.poll(max(timeout, 0)):
             raise SandboxTimeout()
         try:
-            return wire.unpack(wire.unseal(self.key, self.seq, self.conn.recv_bytes(MAX_REPLY)))
-        except (EOFError, OSError, ValueError):
+            message = self.conn.recv_bytes(MAX_REPLY)
+        except (EOFError, OSError):
             raise self._crash() from None
+        try:
+            return wire.unpack(wire.unseal(self.key, self.seq, message))
+        except ValueError:  # forged by the submission, or garbled
+            raise SandboxCrash("sent an unreadable reply") from None
 
     def _request(self, header: dict, payload: bytes = b"", timeout: float | None = None) -> tuple[dict, bytes]:
         self.seq += 1
