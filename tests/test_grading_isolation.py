@@ -33,6 +33,7 @@ EXPECTED = {
     "network.ipynb": (1, 1, ""),
     "patch_guard.ipynb": (0, 0, "expressivity.dense_params: forbidden call; training.momentum_step: forbidden call"),
     "replay.ipynb": (1, 0, "training.momentum_step: wrong answer"),
+    "thread_oracle.ipynb": (0, 0, "expressivity.dense_params: error; training.momentum_step: error"),
     "write_package.ipynb": (1, 1, ""),
 }
 

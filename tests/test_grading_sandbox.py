@@ -97,7 +97,7 @@ def test_feedback_shows_public_verdicts_and_never_hidden_inputs(graded):
     from dlcourse.grading import get_question
     from dlcourse.grading.verdict import _inputs
 
-    subs, out = graded
+    _, out = graded
     folder = out.parent / "feedback"
     assert sorted(p.name for p in folder.iterdir()) == sorted(n.replace(".ipynb", ".md") for n in EXPECTED)
     text = (folder / "hidden_only.md").read_text()

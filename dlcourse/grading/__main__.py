@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seed is None:
         print(f"seed of the hidden cases: {seed} (keep it: --seed {seed} reproduces these grades)")
     out = Path(args.out).resolve()
-    hide = [str(out.parent), os.getcwd(), os.path.expanduser("~"), *map(str, map(Path.resolve, map(Path, args.submissions)))]
+    hide = [str(out.parent), os.getcwd(), os.path.expanduser("~"), *(str(Path(p).resolve()) for p in args.submissions)]
     if args.feedback:
         hide.append(str(Path(args.feedback).resolve()))
     start = time.perf_counter()

@@ -137,7 +137,8 @@ class Ban:
     def __init__(self, names: Sequence[str], report: Callable[[str, str], Any] | None = None):
         self.calls: list[str] = []
         if report is None:
-            report = lambda event, name: self.calls.append(name)  # noqa: E731
+            def report(event: str, name: str) -> None:
+                self.calls.append(name)
         codes: dict = {}
         builtins: dict = {}
         self.targets: list[tuple[Any, str, Any, Any]] = []

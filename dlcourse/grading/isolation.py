@@ -16,7 +16,6 @@ the grader falls back to plain processes (``--isolation process``) with a warnin
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import shutil
 import subprocess

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import multiprocessing
 import os
 import secrets
 import shutil
 import signal
-import multiprocessing
 import sys
 import tempfile
 import threading

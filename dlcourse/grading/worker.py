@@ -135,7 +135,8 @@ MONITOR = "sys.setprofile (the check's call monitor was switched off)"
 
 def audit_hook(incidents: list, token: list, fspath=os.fspath, str=str, bytes=bytes, isinstance=isinstance,
                PermissionError=PermissionError, ValueError=ValueError, RuntimeError=RuntimeError,
-               AttributeError=AttributeError, processes=_PROCESS_EVENTS, refused=_REFUSED_EVENTS, frame_attributes=_FRAME_ATTRIBUTES):
+               AttributeError=AttributeError, processes=_PROCESS_EVENTS, refused=_REFUSED_EVENTS,
+               frame_attributes=_FRAME_ATTRIBUTES):
     """The audit hook of a submission's process (``sys.addaudithook``: it cannot be removed). It records the
     forbidden calls that the ban reports in ``incidents``, lets the profile function change only while
     ``token[0]`` is true (the loop's own ban), and refuses what could reach or undo the loop: frames, the garbage
@@ -177,10 +178,10 @@ def serve(fd: int, namespace: dict, jailed: bool) -> None:  # pragma: no cover -
     """The request loop (see the module docstring). Everything it calls is bound before the first cell runs."""
     import _thread
 
-    import dlcourse.grading._preload  # noqa: F401 (already imported by the fork server)
     import torch
     from IPython.core.inputtransformer2 import TransformerManager
 
+    import dlcourse.grading._preload  # noqa: F401 (already imported by the fork server)
     from dlcourse.grading import registry, verdict
 
     recv, send = wire.raw_channel(fd)
@@ -194,21 +195,26 @@ def serve(fd: int, namespace: dict, jailed: bool) -> None:  # pragma: no cover -
     token = [False]
     bans = {qid: Ban(get_question(qid).forbid, report=sys.audit) for qid in header.get("questions", [])}
     replies = {name: pack({"forbidden": name}) for qid in bans for name in get_question(qid).forbid}
-    started_thread = pack({"error": "the notebook started a thread that runs while its answer is checked"})
-    started_process = pack({"error": "the notebook started a process that runs while its answer is checked"})
+    started_thread = pack({"error": "the notebook runs a thread of its own while its answer is checked"})
+    started_process = pack({"error": "the notebook runs a process of its own while its answer is checked"})
     monitor_off = pack({"forbidden": MONITOR})
 
     def processes():
+        """How many processes the sandbox holds (0 without one: the grader cannot count them then)."""
         return sum_(1 for name in listdir("/proc") if name.isdigit()) if jailed else 0
+
+    alone = processes()  # bwrap's init, the placeholder and this process
 
     def run_question(qid, payload):
         """The body of the reply to a ``run`` request; everything in it runs under the question's ban."""
         ban = bans.get(qid)
         if ban is None:
             return pack({"error": f"question {qid} was not announced"})
-        threads, procs = thread_count(), processes()
+        threads = thread_count()
         if threads:
             return started_thread
+        if processes() > alone:
+            return started_process
         incidents.clear()
         body = None
         for owner, attr, _, stub in ban.targets:
@@ -241,7 +247,7 @@ def serve(fd: int, namespace: dict, jailed: bool) -> None:  # pragma: no cover -
             return monitor_off
         if thread_count() > threads:
             return started_thread
-        if processes() > procs:
+        if processes() > alone:
             return started_process
         return body
 

@@ -162,5 +162,6 @@ register(Question(
         Mistake("mean over units", lambda z, y: (torch.sigmoid(z) - y) * torch.sigmoid(z) * (1 - torch.sigmoid(z))
                 / z.numel(), "Average over the examples (1/B) only; the units of one example are summed."),
     ],
-    forbid=("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward", "dlcourse.training.mlp_backward"),
+    forbid=("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
+            "dlcourse.training.mlp_backward"),
 ))
