@@ -207,3 +207,19 @@ def test_replies_are_sealed():
     parent.send_bytes(body)
     assert wire.unseal(key, 5, parent.recv_bytes()) == body
     thread.join()
+
+
+def test_the_guides_example_is_a_working_question():
+    """The example in dlcourse/grading/__init__.py names modules that exist and makes a question that works."""
+    import dlcourse.grading as grading
+
+    code = grading.__doc__.split("::\n\n", 1)[1].split("\n\nRules of thumb")[0]
+    code = "\n".join(line[4:] for line in code.splitlines()).replace("register(Question(", "question = (Question(")
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - our own docstring
+    question = namespace["question"]
+    assert _grade(dataclasses.replace(question, forbid=()), question.reference).passed
+    for mistake in question.mistakes:
+        result = _grade(question, mistake.fn)
+        assert result.reason == "wrong answer" and mistake.hint in result.message
+    assert _grade(question, lambda z: torch.heaviside(z, torch.ones(()))).reason == "forbidden call"

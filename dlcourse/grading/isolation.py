@@ -28,6 +28,8 @@ __all__ = ["bwrap", "unavailable", "Jail", "enter", "confined", "WORKDIR"]
 WORKDIR = "/tmp/submission"  # the submission's writable working directory, inside the sandbox
 _NAMESPACES = ("ipc", "uts", "net", "pid", "mnt")  # joined besides the user namespace
 _DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+_PRIVATE = ("/dev/shm", "/tmp", "/var/tmp")  # empty, private and writable in every sandbox
+TMP_SIZE = 512 * 2**20  # bytes: the size of each of them (they live in memory)
 
 
 def bwrap() -> str | None:
@@ -82,23 +84,33 @@ def _libc():
     return ctypes.CDLL(None, use_errno=True)
 
 
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def _mounts(hide: Sequence[str], keep: Sequence[str]) -> list[str]:
-    """bwrap's mount arguments: a read-only root, empty folders over ``hide``, ``keep`` bound back read-only."""
+    """bwrap's mount arguments: a read-only root, empty folders over ``hide``, ``keep`` bound back read-only where
+    it lies inside a hidden folder and holds none."""
     args = ["--ro-bind", "/", "/", "--proc", "/proc", "--tmpfs", "/dev"]
     for dev in _DEVICES:
         if os.path.exists(dev):
             args += ["--dev-bind", dev, dev]
-    args += ["--tmpfs", "/dev/shm", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
-    hidden = []
-    for path in sorted({os.path.realpath(p) for p in hide if p and os.path.isdir(p)}, key=len):
-        if path != "/" and not any(path.startswith(h + os.sep) for h in hidden):
-            hidden.append(path)
-    for path in hidden:
-        args += ["--tmpfs", path]
+    private = [p for p in _PRIVATE if p.startswith("/dev/") or os.path.isdir(p)]
+    for path in private:
+        args += ["--size", str(TMP_SIZE), "--tmpfs", path]
+    hidden = [os.path.realpath(p) for p in hide if p and os.path.isdir(p)]
+    hidden = [p for p in hidden if p != "/"] + private
+    mounted = list(private)
+    for path in sorted(set(hidden), key=len):
+        if not any(_inside(path, m) for m in mounted):
+            mounted.append(path)
+            args += ["--tmpfs", path]
+    shown: list[str] = []
     for path in sorted({os.path.realpath(p) for p in keep if p and os.path.isdir(p)}, key=len):
-        under = [h for h in hidden if path == h or path.startswith(h + os.sep) or h.startswith(path + os.sep)]
-        if under and not any(h.startswith(path + os.sep) or h == path for h in hidden):
-            args += ["--ro-bind", path, path]  # inside a hidden folder and hiding none: bind it back
+        if (any(_inside(path, h) for h in hidden) and not any(_inside(h, path) for h in hidden)
+                and not any(_inside(path, s) for s in shown)):
+            shown.append(path)
+            args += ["--ro-bind", path, path]
     args += ["--dir", WORKDIR, "--chdir", WORKDIR]
     return args
 

@@ -40,6 +40,22 @@ from .forbid import EVENT, Ban
 __all__ = ["child_main", "isolate", "notebook_namespace", "serve", "audit_hook"]
 
 FILE_LIMIT = 256 * 2**20  # bytes: the largest file a submission may write
+PROCESS_LIMIT = 64  # processes a submission may add to its user's (where the kernel counts them: not for root)
+
+
+def _processes_of(uid: int) -> int | None:
+    """How many processes user ``uid`` runs (read from /proc; None where there is none)."""
+    if not os.path.isdir("/proc"):
+        return None
+    count = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                if any(line.startswith("Uid:") and line.split()[1] == str(uid) for line in f):
+                    count += 1
+        except OSError:
+            pass
+    return count
 
 
 def child_main(conn, memory_mb: int, jail_pid: int | None, workdir: str | None) -> None:  # pragma: no cover
@@ -53,6 +69,7 @@ def isolate(jail_pid: int | None, workdir: str | None, memory_mb: int) -> None: 
     """Enter the sandbox of placeholder ``jail_pid`` (then fork: the caller waits and exits as its child does), or
     without a sandbox move to ``workdir`` in a session of its own; then limits, environment and output."""
     os.setsid()
+    processes = _processes_of(os.getuid()) if os.geteuid() != 0 else None  # root is exempt from RLIMIT_NPROC
     if jail_pid is not None:
         isolation.enter(jail_pid)
         child = os.fork()  # the child is the first process of the sandbox's PID namespace besides its init
@@ -69,7 +86,10 @@ def isolate(jail_pid: int | None, workdir: str | None, memory_mb: int) -> None: 
     os.environ.update(keep, HOME=workdir, TMPDIR=workdir, MPLBACKEND="Agg", OMP_NUM_THREADS="1",
                       DLCOURSE_DEVICE="cpu")
     tempfile.tempdir = workdir
-    for limit, value in ((resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, FILE_LIMIT)):
+    limits = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, FILE_LIMIT)]
+    if processes is not None:
+        limits.append((resource.RLIMIT_NPROC, processes + PROCESS_LIMIT))
+    for limit, value in limits:
         try:
             resource.setrlimit(limit, (value, value))
         except (OSError, ValueError):
