@@ -19,6 +19,7 @@ EXPECTED = {
     "hidden_only.ipynb": (0, 0, "expressivity.dense_params: wrong answer; training.momentum_step: wrong answer"),
     "huge_allocation.ipynb": (1, 1, "error in cell 2 (MemoryError); error in cell 3 (RuntimeError)"),
     "import_error.ipynb": (1, 1, "error in cell 1 (ModuleNotFoundError)"),
+    "library_calls.ipynb": (1, 1, ""),
     "infinite_loop.ipynb": (1, 0, "timeout in cell 4; training.momentum_step: not reached"),
     "loop_in_answer.ipynb": (1, 0, "training.momentum_step: timeout"),
     "monkeypatch.ipynb": (0, 0, "expressivity.dense_params: wrong answer; training.momentum_step: wrong answer"),

@@ -21,6 +21,7 @@ import contextlib
 import importlib
 import inspect
 import sys
+import threading
 import types
 from typing import Any, Callable, Iterator, Sequence
 
@@ -167,17 +168,19 @@ def forbidden(names: Sequence[str]) -> Iterator[list[str]]:
         yield []
         return
     ban = Ban(names)
-    old_profile = sys.getprofile()
+    old_profile, old_thread_profile = sys.getprofile(), threading.getprofile()
     done = []
     try:
         for owner, attr, original, stub in ban.targets:
             setattr(owner, attr, stub)
             done.append((owner, attr, original))
         sys.setprofile(ban.hook)
+        threading.setprofile(ban.hook)  # threads started by the candidate are watched too
         yield ban.calls
         if sys.getprofile() is not ban.hook:
             ban.calls.append("sys.setprofile (the check's call monitor was switched off)")
     finally:
         sys.setprofile(old_profile)
+        threading.setprofile(old_thread_profile)
         for owner, attr, original in reversed(done):
             setattr(owner, attr, original)

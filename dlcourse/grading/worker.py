@@ -142,13 +142,42 @@ def notebook_namespace() -> dict:
 
     grading.check = student.check = quiet_check
     grading.score = student.score = lambda *qids: (0, 0)
+    _adapt_libraries()
     return namespace
+
+
+def _adapt_libraries() -> None:
+    """Libraries made to work under the grader's rules. Helpers that read the call stack for messages only do
+    without it (frames are refused while grading, see :func:`audit_hook`; ``torch.manual_seed`` records a stack
+    through ``traceback.format_stack``). tqdm starts no monitor thread and takes a thread lock, not a process-wide
+    one, and multiprocessing does not talk to the grader's resource tracker (a thread or a process of the
+    notebook's own fails a check)."""
+    import threading
+    import traceback
+    import warnings
+    from multiprocessing import resource_tracker
+
+    resource_tracker.register = resource_tracker.unregister = lambda name, rtype: None
+    try:
+        from tqdm import std
+
+        std.tqdm.monitor_interval = 0
+        std.tqdm.set_lock(threading.RLock())
+    except ImportError:
+        pass
+
+    traceback.extract_stack = lambda f=None, limit=None: traceback.StackSummary()
+    traceback.format_stack = lambda f=None, limit=None: []
+    traceback.print_stack = lambda f=None, limit=None, file=None: None
+    mpl_api = sys.modules.get("matplotlib._api")
+    if mpl_api is not None:
+        mpl_api.warn_external = lambda message, category=None: warnings.warn(message, category, stacklevel=2)
 
 
 _PROCESS_EVENTS = frozenset({"os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
                              "subprocess.Popen", "pty.spawn", "os.startfile"})
 _REFUSED_EVENTS = frozenset({"sys._current_frames", "sys._current_exceptions", "gc.get_objects", "gc.get_referrers",
-                             "gc.get_referents", "sys.addaudithook"})
+                             "gc.get_referents", "sys.addaudithook", "sys.monitoring.register_callback"})
 _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 MONITOR = "sys.setprofile (the check's call monitor was switched off)"
 
