@@ -54,7 +54,8 @@ Rules of thumb:
   block (in ``exercises/solutions/``), the cell ``check("expressivity.heaviside", heaviside)``, and ``score()`` in the
   last cell.
 
-Try a question at once: ``check("expressivity.heaviside", my_heaviside)``; strict mode (``DLCOURSE_STRICT=1``) makes a failure raise.
+Try a question at once: ``check("expressivity.heaviside", my_heaviside)``; strict mode (``DLCOURSE_STRICT=1``) makes a
+failure raise.
 """
 from .student import STRICT_ENV, check, score
 from .registry import Case, Mistake, Question, all_questions, get_question, register

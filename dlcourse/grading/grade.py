@@ -242,7 +242,7 @@ def grade_all(paths: Sequence[str | os.PathLike], seed: int, timeout: float = 30
         return grade_submission(name, data, chosen_here, seed, timeout, memory_mb, isolation, hide, total_timeout)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(grade, zip(names, sources, per_submission)))
+        return list(pool.map(grade, zip(names, sources, per_submission, strict=True)))
 
 
 def _same_parts(chosen: Sequence[Question], data: bytes) -> list[Question]:

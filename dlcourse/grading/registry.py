@@ -151,7 +151,8 @@ def _discover() -> None:
             importlib.import_module(name)
         except Exception as err:  # one broken part must not take the other parts' exercises down
             DISCOVERY_ERRORS[name] = f"{type(err).__name__}: {err}"
-            warnings.warn(f"questions in {name} are unavailable: {DISCOVERY_ERRORS[name]}", RuntimeWarning)
+            warnings.warn(f"questions in {name} are unavailable: {DISCOVERY_ERRORS[name]}", RuntimeWarning,
+                          stacklevel=2)
 
 
 def get_question(qid: str) -> Question:

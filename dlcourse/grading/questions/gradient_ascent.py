@@ -147,7 +147,7 @@ def _style_case(gen: torch.Generator) -> Case:
 def _style_variant(gram_normalize=False, factor=lambda c, m: 1.0 / (4 * c ** 2 * m ** 2), use_weights=True):
     def fn(features, targets, weights):
         total = torch.zeros(())
-        for f, s, w in zip(features, targets, weights):
+        for f, s, w in zip(features, targets, weights, strict=True):
             _, c, h, wd = f.shape
             g = _gram(f, normalize=gram_normalize)
             total = total + (w if use_weights else 1.0) * factor(c, h * wd) * ((g - s) ** 2).sum()
