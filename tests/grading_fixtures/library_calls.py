@@ -7,7 +7,7 @@ import traceback
 import typing
 import warnings
 
-import matplotlib.pyplot as plt
+import matplotlib._api
 import torch
 from tqdm.auto import tqdm
 
@@ -22,8 +22,7 @@ T = typing.TypeVar("T")
 logging.getLogger("submission").warning("a warning through logging")
 warnings.warn("a warning")
 traceback.format_stack()
-plt.plot([1, 2, 3])
-plt.close("all")
+matplotlib._api.warn_external("a warning through matplotlib")
 total = sum(i for i in tqdm(range(10)))
 
 # %%
