@@ -5,8 +5,9 @@
 The submissions are made in a temporary folder from the exercise notebooks: solved ones (the solution notebooks),
 untouched ones (the student notebooks) and ones with a wrong answer, for Parts 1 and 2 in turn. Without
 ``--isolation``, each isolation that runs here is timed in a fresh Python process (so that each one pays for starting
-the grader's fork server, as a real run does); prints the wall time and the time per submission. :func:`bench`
-returns them for other scripts.
+the grader's fork server, as a real run does); prints the wall time, the time per submission and the CPU time of all
+the processes (the grader, its fork server, the sandboxes, the submissions): on a machine shared with other work the
+wall time grows with the load, the CPU time much less. :func:`bench` returns them for other scripts.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import argparse
 import csv
 import json
 import pathlib
+import resource
 import subprocess
 import sys
 import tempfile
@@ -63,8 +65,12 @@ def bench(n: int = 20, jobs: int = 2, timeout: float = 30.0, isolation: str = "a
 
 
 def _report(result: dict) -> str:
-    return (f"{result['isolation']:>7}: graded {result['submissions']} submissions with {result['jobs']} jobs in "
+    text = (f"{result['isolation']:>7}: graded {result['submissions']} submissions with {result['jobs']} jobs in "
             f"{result['seconds']:.1f} s ({result['per_submission']:.2f} s per submission)")
+    if "cpu_seconds" in result:
+        text += (f"; {result['cpu_seconds']:.1f} CPU s in all its processes (a quiet machine with {result['jobs']} "
+                 "cores needs between that divided by the cores and that)")
+    return text
 
 
 if __name__ == "__main__":
@@ -84,10 +90,13 @@ if __name__ == "__main__":
     modes = ["process"] + (["sandbox"] if unavailable() is None else [])
     results = {}
     for mode in modes:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         run = subprocess.run([sys.executable, __file__, "--n", str(args.n), "--jobs", str(args.jobs), "--timeout",
                               str(args.timeout), "--isolation", mode, "--json"], capture_output=True, text=True,
                              check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the run, its fork server and every submission
         results[mode] = json.loads(run.stdout.strip().splitlines()[-1])
+        results[mode]["cpu_seconds"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         print(_report(results[mode]), flush=True)
     if len(results) == 2:
         assert results["sandbox"]["totals"] == results["process"]["totals"], "the isolation changed a grade"
