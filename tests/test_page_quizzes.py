@@ -58,7 +58,7 @@ def _build(source: str):
     tree = ast.parse(source)
     assert tree.body and isinstance(tree.body[-1], ast.Expr), "the quiz cell must end with the Quiz expression"
     namespace: dict = {}
-    exec(compile(ast.Module(tree.body[:-1], type_ignores=[]), "<quiz cell>", "exec"), namespace)
+    exec(compile(ast.Module(tree.body[:-1], type_ignores=[]), "<quiz cell>", "exec"), namespace)  # noqa: S102
     return eval(compile(ast.Expression(tree.body[-1].value), "<quiz cell>", "eval"), namespace)
 
 
