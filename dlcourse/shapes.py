@@ -142,7 +142,7 @@ def make_digit_canvas(n: int, grid: int = 3, cell: int = 36, seed: int = 0, fill
         r, c = int(rows[k]) * cell, int(cols[k]) * cell
         patch = torch.zeros(n, 1, cell, cell)
         dig = X[pick[:, k]] * used[:, k, None, None, None]
-        # place each digit at its own offset inside the cell with one gather-free padding trick: a shifted window
+        # each canvas's digit at its own offset inside the cell: read the 28×28 digit through shifted indices
         idx_r = torch.arange(cell)[None] - off[:, k, 0:1]                        # (n, cell)
         idx_c = torch.arange(cell)[None] - off[:, k, 1:2]
         valid = (idx_r >= 0) & (idx_r < 28)

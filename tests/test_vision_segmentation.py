@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from dlcourse.vision import FCN, DigitCNN, UNet, convolutionalize_head, mean_iou, per_class_iou, unet_output_size
 

@@ -16,3 +16,4 @@ from .anchors import kmeans_anchors, wh_iou
 from .yolo import TinyYOLO, to_grid, yolo_decode, yolo_detect, yolo_loss, yolo_loss_parts, yolo_targets
 from .map import average_precision, match_detections, mean_average_precision
 from .segmentation import FCN, UNet, confusion_matrix, convolutionalize_head, mean_iou, per_class_iou, unet_output_size
+from .detector import level_targets, shapes_yolo, train_yolo
