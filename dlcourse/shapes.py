@@ -58,7 +58,8 @@ def _inside(kind: torch.Tensor, x0: torch.Tensor, y0: torch.Tensor, s: torch.Ten
 
 def make_shapes(n: int, size: int = 64, max_objects: int = 6, min_size: int = 4, max_size: int = 24,
                 seed: int = 0, min_visible: float = 0.5) -> Scenes:
-    """``n`` scenes of 1 to ``max_objects`` circles, squares and triangles on a noisy dark background (Notes §3.11–3.12).
+    """``n`` scenes of 1 to ``max_objects`` circles, squares and triangles on a noisy dark background
+    (Notes §3.11–3.12).
 
     Each shape has a colour from a palette of 8 (colour says nothing about the class) and a side (diameter) drawn
     uniformly in ``[min_size, max_size]`` pixels; shapes may overlap, and a shape of which less than ``min_visible``

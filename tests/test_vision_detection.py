@@ -238,17 +238,18 @@ def test_map_equals_pycocotools(seed):
     pytest.importorskip("pycocotools", reason="pycocotools is not installed (pip install pycocotools)")
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
-    import contextlib, io
+    import contextlib
+    import io
 
     preds, targets = _random_detections(seed)
     images, anns, dets = [], [], []
-    for i, (p, t) in enumerate(zip(preds, targets)):
+    for i, (p, t) in enumerate(zip(preds, targets, strict=True)):
         images.append({"id": i, "width": 64, "height": 64})
-        for b, lab in zip(t["boxes"].tolist(), t["labels"].tolist()):
+        for b, lab in zip(t["boxes"].tolist(), t["labels"].tolist(), strict=True):
             w, h = b[2] - b[0], b[3] - b[1]
             anns.append({"id": len(anns) + 1, "image_id": i, "category_id": lab, "bbox": [b[0], b[1], w, h],
                          "area": w * h, "iscrowd": 0})
-        for b, lab, s in zip(p["boxes"].tolist(), p["labels"].tolist(), p["scores"].tolist()):
+        for b, lab, s in zip(p["boxes"].tolist(), p["labels"].tolist(), p["scores"].tolist(), strict=True):
             dets.append({"image_id": i, "category_id": lab, "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]],
                          "score": s})
     with contextlib.redirect_stdout(io.StringIO()):
@@ -293,15 +294,15 @@ def test_map_perfect_and_empty():
 def test_shapes_are_deterministic_and_consistent():
     a, b = make_shapes(16, seed=3), make_shapes(16, seed=3)
     assert torch.equal(a.images, b.images) and torch.equal(a.masks, b.masks)
-    assert all(torch.equal(x, y) for x, y in zip(a.boxes, b.boxes))
+    assert all(torch.equal(x, y) for x, y in zip(a.boxes, b.boxes, strict=True))
     assert not torch.equal(a.images, make_shapes(16, seed=4).images)
     assert a.images.shape == (16, 3, 64, 64) and a.masks.shape == (16, 64, 64)
-    for img_mask, boxes, labels in zip(a.masks, a.boxes, a.labels):
+    for img_mask, boxes, labels in zip(a.masks, a.boxes, a.labels, strict=True):
         assert 1 <= len(boxes) <= 6 and len(boxes) == len(labels)
         wh = boxes[:, 2:] - boxes[:, :2]
         assert (wh >= 4).all() and (wh <= 24).all() and (boxes >= 0).all() and (boxes <= 64).all()
         # every object's class shows somewhere inside its box
-        for bx, lab in zip(boxes.long().tolist(), labels.tolist()):
+        for bx, lab in zip(boxes.long().tolist(), labels.tolist(), strict=True):
             assert (img_mask[bx[1]:bx[3], bx[0]:bx[2]] == lab + 1).any()
     assert set(torch.cat(a.labels).tolist()) <= set(range(len(SHAPE_CLASSES)))
 

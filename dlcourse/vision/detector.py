@@ -22,7 +22,7 @@ def level_targets(net: TinyYOLO, boxes: list, labels: list, anchors: torch.Tenso
     best = [wh_iou(b[:, 2:] - b[:, :2], anchors).argmax(1) if len(b) else b.new_zeros(0, dtype=torch.long)
             for b in boxes]
     out, lo = [], 0
-    for stride, k in zip(net.strides, net.split):
+    for stride, k in zip(net.strides, net.split, strict=True):
         use = [(bi >= lo) & (bi < lo + k) for bi in best]
         out.append(yolo_targets(boxes, labels, anchors[lo:lo + k] / stride, image_size // stride, image_size,
                                 net.num_classes, use=use))
@@ -55,7 +55,7 @@ def train_yolo(net: TinyYOLO, scenes, anchors: torch.Tensor, steps: int, batch_s
         targets = level_targets(net, boxes, [scenes.labels[i].to(dev) for i in idx], anchors, size)
         loss = sum(yolo_loss(p, *t, anchors[lo:lo + k] / s, lambda_coord, lambda_noobj)
                    for p, t, s, k, lo in zip(net(x), targets, net.strides, net.split,
-                                             [sum(net.split[:j]) for j in range(len(net.split))]))
+                                             [sum(net.split[:j]) for j in range(len(net.split))], strict=True))
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -48,7 +48,8 @@ def average_precision(scores: torch.Tensor, tp: torch.Tensor, n_gt: int, interpo
     if interpolation not in ("all", "coco"):
         raise ValueError(f"interpolation must be 'all' or 'coco', got {interpolation!r}")
     if scores.shape != tp.shape or scores.dim() != 1:
-        raise ValueError(f"scores and tp must be (k,) tensors of one shape, got {tuple(scores.shape)}, {tuple(tp.shape)}")
+        raise ValueError(f"scores and tp must be (k,) tensors of one shape, got {tuple(scores.shape)} and "
+                         f"{tuple(tp.shape)}")
     if n_gt == 0:
         return torch.tensor(float("nan"))
     if scores.numel() == 0:
@@ -91,7 +92,7 @@ def mean_average_precision(preds: list, targets: list, iou_threshold: float = 0.
     scores = [[] for _ in range(num_classes)]
     hits = [[] for _ in range(num_classes)]
     n_gt = [0] * num_classes
-    for p, t in zip(preds, targets):                # images have different numbers of boxes
+    for p, t in zip(preds, targets, strict=True):                # images have different numbers of boxes
         for c in range(num_classes):
             pm, tm = p["labels"] == c, t["labels"] == c
             n_gt[c] += int(tm.sum())

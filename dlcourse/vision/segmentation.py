@@ -208,7 +208,7 @@ class UNet(nn.Module):
             skips.append(x)
             x = nn.functional.max_pool2d(x, 2)
         x = self.bottom(x)
-        for up, dec, skip in zip(self.ups, self.dec, reversed(skips)):
+        for up, dec, skip in zip(self.ups, self.dec, reversed(skips), strict=True):
             x = up(x)
             if self.skips:
                 x = torch.cat([_center_crop(skip, *x.shape[-2:]), x], dim=1)

@@ -39,7 +39,8 @@ def yolo_decode(t: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
     check_tensor(t, "t", ndim=5, floating=True)
     check_tensor(anchors, "anchors", ndim=2, floating=True)
     if t.shape[-1] != 4 or anchors.shape != (t.shape[3], 2):
-        raise ValueError(f"expected t (N, S, S, B, 4) and anchors (B, 2), got {tuple(t.shape)} and {tuple(anchors.shape)}")
+        raise ValueError(f"expected t (N, S, S, B, 4) and anchors (B, 2), got {tuple(t.shape)} and "
+                         f"{tuple(anchors.shape)}")
     rows = torch.arange(t.shape[1], device=t.device, dtype=t.dtype).view(1, -1, 1, 1)   # c_y
     cols = torch.arange(t.shape[2], device=t.device, dtype=t.dtype).view(1, 1, -1, 1)   # c_x
     b_x = cols + torch.sigmoid(t[..., 0])
@@ -205,7 +206,7 @@ def yolo_detect(preds: list, anchors: torch.Tensor, image_size: int, split: tupl
     split = split or tuple(p.shape[3] for p in preds)
     per_level = torch.split(anchors, list(split))
     all_boxes, all_scores, all_labels = [], [], []
-    for p, anc in zip(preds, per_level):
+    for p, anc in zip(preds, per_level, strict=True):
         cell = image_size / p.shape[1]
         xywh = yolo_decode(p[..., :4], anc / cell) * cell                    # grid units → pixels
         probs = torch.sigmoid(p[..., 4:5]) * torch.sigmoid(p[..., 5:])       # P(object) · P(class | object)
@@ -216,7 +217,7 @@ def yolo_detect(preds: list, anchors: torch.Tensor, image_size: int, split: tupl
         all_labels.append(label.reshape(n, -1))
     boxes, scores, labels = (torch.cat(t, dim=1) for t in (all_boxes, all_scores, all_labels))
     out = []
-    for b, s, lab in zip(boxes, scores, labels):      # images carry different numbers of detections
+    for b, s, lab in zip(boxes, scores, labels, strict=True):      # images carry different numbers of detections
         keep = s > conf_threshold
         b, s, lab = b[keep], s[keep], lab[keep]
         idx = batched_nms(b, s, lab, iou_threshold)[:max_detections]

@@ -131,7 +131,7 @@ register(Question(
                 "Step 1 of the algorithm: visit the boxes by DECREASING score, not in the order given."),
         Mistake("ascending", lambda boxes, scores, t: _nms(boxes, scores, t, order="asc"),
                 "Sort by decreasing score: the best box is popped first (torch.sort(..., descending=True))."),
-        Mistake(">=", lambda boxes, scores, t: _nms(boxes, scores, t, strict=False),
+        Mistake(">=", lambda boxes, scores, t: _nms(boxes, scores, t, strict=True),
                 "Remove the boxes with IoU > t; a box whose IoU equals t is kept (as torchvision.ops.nms does)."),
         Mistake("sorted positions", lambda boxes, scores, t: _nms(boxes, scores, t, positions=True),
                 "Return indices into the ORIGINAL boxes, not positions in the sorted order."),
@@ -148,7 +148,8 @@ def _decode(t, anchors, swap=False, centre="sigmoid", size="exp", offset=True):
     rows = torch.arange(S_r, dtype=t.dtype).view(1, -1, 1, 1)
     cols = torch.arange(S_c, dtype=t.dtype).view(1, 1, -1, 1)
     if swap:   # b_x gets the row index, b_y the column index
-        rows, cols = torch.arange(S_c, dtype=t.dtype).view(1, 1, -1, 1), torch.arange(S_r, dtype=t.dtype).view(1, -1, 1, 1)
+        rows = torch.arange(S_c, dtype=t.dtype).view(1, 1, -1, 1)
+        cols = torch.arange(S_r, dtype=t.dtype).view(1, -1, 1, 1)
     f = torch.sigmoid if centre == "sigmoid" else (lambda v: v)
     g = torch.exp if size == "exp" else torch.sigmoid
     bx = (cols if offset else 0) + f(t[..., 0])
@@ -194,7 +195,8 @@ def _kmeans(wh, k, seed=0, dist="iou", update="mean", sort=True, iters=100):
     assign = None
     for _ in range(iters):
         if dist == "iou":
-            inter = torch.minimum(wh[:, None, 0], centres[None, :, 0]) * torch.minimum(wh[:, None, 1], centres[None, :, 1])
+            inter = (torch.minimum(wh[:, None, 0], centres[None, :, 0])
+                     * torch.minimum(wh[:, None, 1], centres[None, :, 1]))
             score = inter / ((wh[:, 0] * wh[:, 1])[:, None] + (centres[:, 0] * centres[:, 1])[None] - inter)
             new = score.argmax(1)
         else:
@@ -246,7 +248,7 @@ register(Question(
 
 def _miou(pred, target, num_classes, absent="skip", den="union", per_image=False):
     if per_image:
-        return torch.stack([_miou(p, t, num_classes) for p, t in zip(pred, target)]).mean()
+        return torch.stack([_miou(p, t, num_classes) for p, t in zip(pred, target, strict=True)]).mean()
     ious = []
     for c in range(num_classes):
         p, t = pred == c, target == c
