@@ -12,6 +12,7 @@ BUDGETS_S = {
     # a single-scale one, which it trains itself.
     "chapters/03_vision/yolo.ipynb": 90.0,
     "chapters/03_vision/feature_pyramid.ipynb": 90.0,
+    "chapters/03_vision/unet.ipynb": 90.0,      # Notes §3.11.2: two U-Nets of 800 steps (with and without skips)
 }
 
 
