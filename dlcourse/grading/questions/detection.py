@@ -131,7 +131,7 @@ register(Question(
                 "Step 1 of the algorithm: visit the boxes by DECREASING score, not in the order given."),
         Mistake("ascending", lambda boxes, scores, t: _nms(boxes, scores, t, order="asc"),
                 "Sort by decreasing score: the best box is popped first (torch.sort(..., descending=True))."),
-        Mistake(">=", lambda boxes, scores, t: _nms(boxes, scores, t, strict=True),
+        Mistake(">=", lambda boxes, scores, t: _nms(boxes, scores, t, strict=False),
                 "Remove the boxes with IoU > t; a box whose IoU equals t is kept (as torchvision.ops.nms does)."),
         Mistake("sorted positions", lambda boxes, scores, t: _nms(boxes, scores, t, positions=True),
                 "Return indices into the ORIGINAL boxes, not positions in the sorted order."),
