@@ -78,7 +78,7 @@ register(Question(
         Mistake("over the smaller box", lambda a, b: _iou(a, b, union="min"),
                 "Divide by the union of the two boxes, not by the smaller box's area."),
     ],
-    forbid=("dlcourse.vision.box_iou", "dlcourse.vision.boxes.box_iou"),
+    forbid=("dlcourse.vision.box_iou",),
     rtol=1e-5, atol=1e-6,
 ))
 
@@ -136,7 +136,7 @@ register(Question(
         Mistake("sorted positions", lambda boxes, scores, t: _nms(boxes, scores, t, positions=True),
                 "Return indices into the ORIGINAL boxes, not positions in the sorted order."),
     ],
-    forbid=("dlcourse.vision.nms", "dlcourse.vision.nms.nms", "dlcourse.vision.batched_nms"),
+    forbid=("dlcourse.vision.nms", "dlcourse.vision.batched_nms"),
 ))
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ register(Question(
         Mistake("no cell offset", lambda t, anchors: _decode(t, anchors, offset=False),
                 "The centre is relative to its cell: add the cell's column (c_x) and row (c_y)."),
     ],
-    forbid=("dlcourse.vision.yolo_decode", "dlcourse.vision.yolo.yolo_decode"),
+    forbid=("dlcourse.vision.yolo_decode",),
     rtol=1e-5, atol=1e-5,
 ))
 
@@ -238,7 +238,7 @@ register(Question(
         Mistake("one iteration", lambda wh, k, seed=0: _kmeans(wh, k, seed, iters=1),
                 "Repeat assignment and update until no box changes cluster."),
     ],
-    forbid=("dlcourse.vision.kmeans_anchors", "dlcourse.vision.anchors.kmeans_anchors"),
+    forbid=("dlcourse.vision.kmeans_anchors",),
     rtol=1e-4, atol=1e-4,
 ))
 
@@ -299,7 +299,7 @@ register(Question(
                 "Count intersections and unions over ALL the pixels of the batch, then divide, not one mean IoU per "
                 "image averaged."),
     ],
-    forbid=("dlcourse.vision.mean_iou", "dlcourse.vision.segmentation.mean_iou"),
+    forbid=("dlcourse.vision.mean_iou",),
     rtol=1e-5, atol=1e-6,
 ))
 
@@ -345,6 +345,6 @@ register(Question(
         Mistake("recall over detections", lambda scores, tp, n_gt: _ap(scores, tp, n_gt, den="det"),
                 "Recall is TP / (number of ground-truth objects): missed objects count too."),
     ],
-    forbid=("dlcourse.vision.average_precision", "dlcourse.vision.map.average_precision"),
+    forbid=("dlcourse.vision.average_precision",),
     rtol=1e-5, atol=1e-6,
 ))
