@@ -1,0 +1,151 @@
+"""Character language models on the course's English text (Notes §5.3): a decoder-only Transformer and an LSTM of
+the same training budget, both trained once through :func:`dlcourse.cache.cached_model` and reused by the
+attention view.
+
+Quality is measured in bits per character on the validation text, −(1/N) Σ log₂ p(c_t | c_<t): 0 would be perfect
+prediction; a uniform guess over the 103 characters costs log₂ 103 ≈ 6.7 bits.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .._utils import check_positive_int, check_tensor
+from .text import char_corpus, random_windows
+from .transformer import DecoderOnlyLM
+
+__all__ = ["CharLSTM", "train_char_model", "bits_per_char", "sample", "char_transformer", "char_lstm", "LM_CONFIG"]
+
+LM_CONFIG = {"steps": 1500, "batch_size": 16, "context": 64, "lr": 3e-3, "seed": 0}
+"""The training budget shared by the two character models: Adam, cosine decay to 0, the same batches."""
+
+
+class CharLSTM(nn.Module):
+    """Embedding → one ``nn.LSTM`` layer → linear head: ids (B, n) → next-character logits (B, n, vocab)."""
+
+    def __init__(self, vocab_size: int, hidden: int = 256, embed: int = 64):
+        super().__init__()
+        self.embed = nn.Embedding(check_positive_int(vocab_size, "vocab_size"), check_positive_int(embed, "embed"))
+        self.lstm = nn.LSTM(embed, check_positive_int(hidden, "hidden"), batch_first=True)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        check_tensor(ids, "ids", ndim=2)
+        out, _ = self.lstm(self.embed(ids))
+        return self.head(out)
+
+
+def train_char_model(model: nn.Module, train_ids: torch.Tensor, steps: int, batch_size: int, context: int,
+                     lr: float, seed: int = 0, progress: bool = True) -> list[float]:
+    """Train a next-character model with Adam (cosine decay, clipping at norm 1) on random windows of
+    ``train_ids``; returns the training loss in bits per character, averaged every 50 steps."""
+    from tqdm.auto import tqdm
+
+    dev = next(model.parameters()).device
+    ids = train_ids.to(dev)
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    model.train()
+    curve, running = [], 0.0
+    for step in tqdm(range(check_positive_int(steps, "steps")), desc=type(model).__name__, disable=not progress,
+                     mininterval=1.0):
+        X, Y = random_windows(ids, batch_size, context, gen)
+        loss = nn.functional.cross_entropy(model(X).flatten(0, 1), Y.flatten())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        running += loss.item()
+        if (step + 1) % 50 == 0:
+            curve.append(running / 50 / math.log(2))
+            running = 0.0
+    model.eval()
+    return curve
+
+
+@torch.no_grad()
+def bits_per_char(model: nn.Module, ids: torch.Tensor, context: int, max_windows: int | None = None) -> float:
+    """Bits per character of ``model`` on ``ids``, cut into consecutive windows of ``context`` characters (each
+    prediction sees the earlier characters of its window: on average about context / 2 of them)."""
+    context = check_positive_int(context, "context")
+    dev = next(model.parameters()).device
+    n = (len(ids) - 1) // context
+    if max_windows is not None:
+        n = min(n, check_positive_int(max_windows, "max_windows"))
+    if n < 1:
+        raise ValueError(f"need more than context={context} ids, got {len(ids)}")
+    X = ids[: n * context].view(n, context).to(dev)
+    Y = ids[1: n * context + 1].view(n, context).to(dev)
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    for k in range(0, n, 256):
+        logits = model(X[k:k + 256])
+        total += nn.functional.cross_entropy(logits.flatten(0, 1), Y[k:k + 256].flatten(), reduction="sum").item()
+    model.train(was_training)
+    return total / (n * context) / math.log(2)
+
+
+@torch.no_grad()
+def sample(model: nn.Module, vocab, prompt: str, length: int, temperature: float = 1.0, context: int = 64,
+           seed: int = 0) -> str:
+    """Continue ``prompt`` by ``length`` characters drawn from softmax(logits / temperature), feeding each one back
+    (the model sees at most the last ``context`` characters)."""
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    dev = next(model.parameters()).device
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    ids = vocab.encode(prompt).tolist()
+    model.eval()
+    for _ in range(check_positive_int(length, "length")):
+        x = torch.tensor([ids[-context:]], device=dev)
+        probs = torch.softmax(model(x)[0, -1].float().cpu() / temperature, dim=-1)
+        ids.append(int(torch.multinomial(probs, 1, generator=gen)))
+    return vocab.decode(ids)
+
+
+def _corpus():
+    return char_corpus(0.1)
+
+
+def char_transformer(device=None, steps: int | None = None, verbose: bool = True) -> DecoderOnlyLM:
+    """The decoder-only character Transformer (2 layers, d_model 128, 4 heads, context 64), trained once on the
+    training text with :data:`LM_CONFIG` and cached; ``steps`` overrides the number of training steps."""
+    from ..cache import cached_model
+
+    vocab, train_ids, _ = _corpus()
+    config = dict(LM_CONFIG, model="transformer", d_model=128, num_heads=4, num_layers=2, d_ff=512,
+                  vocab=len(vocab), steps=steps or LM_CONFIG["steps"])
+
+    def build():
+        torch.manual_seed(config["seed"])
+        return DecoderOnlyLM(len(vocab), config["d_model"], config["num_heads"], config["num_layers"],
+                             config["d_ff"], config["context"])
+
+    def train(model):
+        return {"curve": train_char_model(model, train_ids, config["steps"], config["batch_size"],
+                                          config["context"], config["lr"], config["seed"])}
+
+    return cached_model("char_transformer", build, train, config, device=device, verbose=verbose)
+
+
+def char_lstm(device=None, steps: int | None = None, verbose: bool = True) -> CharLSTM:
+    """The character LSTM (1 layer of 256) trained with the same budget as :func:`char_transformer`, cached."""
+    from ..cache import cached_model
+
+    vocab, train_ids, _ = _corpus()
+    config = dict(LM_CONFIG, model="lstm", hidden=256, embed=64, vocab=len(vocab), steps=steps or LM_CONFIG["steps"])
+
+    def build():
+        torch.manual_seed(config["seed"])
+        return CharLSTM(len(vocab), config["hidden"], config["embed"])
+
+    def train(model):
+        return {"curve": train_char_model(model, train_ids, config["steps"], config["batch_size"],
+                                          config["context"], config["lr"], config["seed"])}
+
+    return cached_model("char_lstm", build, train, config, device=device, verbose=verbose)
