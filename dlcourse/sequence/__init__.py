@@ -6,13 +6,15 @@ Syllabus contracts: :func:`lstm_cell`, :func:`scaled_dot_product_attention`, :fu
 from .attention import (AdditiveScore, additive_scores, causal_mask, dot_scores, merge_heads,
                         scaled_dot_product_attention, split_heads)
 from .gating import SECNN, SqueezeExcitation
-from .lm import LM_CONFIG, CharLSTM, bits_per_char, char_lstm, char_transformer, sample, train_char_model
+from .lm import (FULL_STEPS, LM_CONFIG, CharLSTM, bits_per_char, build_char_model, char_lstm, char_transformer,
+                 pretrained_char_model, sample, train_char_model)
 from .lstm import TORCH_GATE_ORDER, lstm_cell, lstm_weights_from_torch
 from .multihead import MultiHeadAttention
 from .positional import sinusoidal_positional_encoding
 from .rnn import INIT_MODES, RNN, rnn_backward, rnn_forward
 from .tasks import adding_problem, copy_task, lag_task, majority_task, reverse_task
 from .text import CharVocab, bigram_bits, char_corpus, random_windows, unigram_bits
+from .view import attention_heatmap, attention_maps, attention_view
 from .transformer import (DecoderBlock, DecoderOnlyLM, EncoderBlock, EncoderClassifier, FeedForward,
                           Seq2SeqTransformer, TokenEmbedding)
 
@@ -28,4 +30,6 @@ __all__ = [
     "lag_task", "adding_problem", "copy_task", "reverse_task", "majority_task",
     "CharVocab", "char_corpus", "random_windows", "unigram_bits", "bigram_bits",
     "CharLSTM", "train_char_model", "bits_per_char", "sample", "char_transformer", "char_lstm", "LM_CONFIG",
+    "FULL_STEPS", "build_char_model", "pretrained_char_model",
+    "attention_maps", "attention_heatmap", "attention_view",
 ]

@@ -16,10 +16,14 @@ from .._utils import check_positive_int, check_tensor
 from .text import char_corpus, random_windows
 from .transformer import DecoderOnlyLM
 
-__all__ = ["CharLSTM", "train_char_model", "bits_per_char", "sample", "char_transformer", "char_lstm", "LM_CONFIG"]
+__all__ = ["CharLSTM", "train_char_model", "bits_per_char", "sample", "char_transformer", "char_lstm", "LM_CONFIG",
+           "FULL_STEPS", "build_char_model", "pretrained_char_model"]
 
-LM_CONFIG = {"steps": 1500, "batch_size": 16, "context": 64, "lr": 3e-3, "seed": 0}
-"""The training budget shared by the two character models: Adam, cosine decay to 0, the same batches."""
+LM_CONFIG = {"batch_size": 16, "context": 64, "lr": 3e-3, "seed": 0}
+"""The training recipe shared by the two character models: Adam, cosine decay to 0, the same batches."""
+
+FULL_STEPS = 3000
+"""Steps of the shipped checkpoints (``scripts/train_char_models.py``); pages train shorter runs live."""
 
 
 class CharLSTM(nn.Module):
@@ -112,40 +116,54 @@ def _corpus():
     return char_corpus(0.1)
 
 
-def char_transformer(device=None, steps: int | None = None, verbose: bool = True) -> DecoderOnlyLM:
-    """The decoder-only character Transformer (2 layers, d_model 128, 4 heads, context 64), trained once on the
-    training text with :data:`LM_CONFIG` and cached; ``steps`` overrides the number of training steps."""
+def build_char_model(kind: str, vocab_size: int) -> nn.Module:
+    """A fresh character model, seeded: ``"transformer"`` (decoder-only, 2 layers, d_model 128, 4 heads, d_ff 256,
+    context 64) or ``"lstm"`` (one layer of 256, embedding 64)."""
+    torch.manual_seed(LM_CONFIG["seed"])
+    if kind == "transformer":
+        return DecoderOnlyLM(vocab_size, d_model=128, num_heads=4, num_layers=2, d_ff=256, context=LM_CONFIG["context"])
+    if kind == "lstm":
+        return CharLSTM(vocab_size, hidden=256, embed=64)
+    raise ValueError(f"kind must be 'transformer' or 'lstm', got {kind!r}")
+
+
+def _cached(kind: str, steps: int, device, verbose: bool):
     from ..cache import cached_model
 
     vocab, train_ids, _ = _corpus()
-    config = dict(LM_CONFIG, model="transformer", d_model=128, num_heads=4, num_layers=2, d_ff=512,
-                  vocab=len(vocab), steps=steps or LM_CONFIG["steps"])
+    config = dict(LM_CONFIG, model=kind, vocab=len(vocab), steps=check_positive_int(steps, "steps"))
 
     def build():
-        torch.manual_seed(config["seed"])
-        return DecoderOnlyLM(len(vocab), config["d_model"], config["num_heads"], config["num_layers"],
-                             config["d_ff"], config["context"])
+        return build_char_model(config["model"], config["vocab"])
 
     def train(model):
         return {"curve": train_char_model(model, train_ids, config["steps"], config["batch_size"],
                                           config["context"], config["lr"], config["seed"])}
 
-    return cached_model("char_transformer", build, train, config, device=device, verbose=verbose)
+    return cached_model(f"char_{kind}", build, train, config, device=device, verbose=verbose)
 
 
-def char_lstm(device=None, steps: int | None = None, verbose: bool = True) -> CharLSTM:
-    """The character LSTM (1 layer of 256) trained with the same budget as :func:`char_transformer`, cached."""
-    from ..cache import cached_model
+def char_transformer(steps: int = 400, device=None, verbose: bool = True) -> DecoderOnlyLM:
+    """The decoder-only character Transformer of :func:`build_char_model` trained for ``steps`` steps of
+    :data:`LM_CONFIG` through :func:`dlcourse.cache.cached_model` (trained once, then loaded)."""
+    return _cached("transformer", steps, device, verbose)
 
-    vocab, train_ids, _ = _corpus()
-    config = dict(LM_CONFIG, model="lstm", hidden=256, embed=64, vocab=len(vocab), steps=steps or LM_CONFIG["steps"])
 
-    def build():
-        torch.manual_seed(config["seed"])
-        return CharLSTM(len(vocab), config["hidden"], config["embed"])
+def char_lstm(steps: int = 400, device=None, verbose: bool = True) -> CharLSTM:
+    """The character LSTM of :func:`build_char_model`, same budget as :func:`char_transformer`, cached."""
+    return _cached("lstm", steps, device, verbose)
 
-    def train(model):
-        return {"curve": train_char_model(model, train_ids, config["steps"], config["batch_size"],
-                                          config["context"], config["lr"], config["seed"])}
 
-    return cached_model("char_lstm", build, train, config, device=device, verbose=verbose)
+def pretrained_char_model(kind: str, device=None) -> nn.Module:
+    """The character model of ``kind`` trained for :data:`FULL_STEPS` steps by ``scripts/train_char_models.py``
+    (same code, same seed) and shipped as a checkpoint; ``model.checkpoint_info`` holds its training summary
+    (steps, seconds, validation bits per character, the loss curve)."""
+    from .._utils import device as default_device
+    from ..cache import shipped_checkpoint
+
+    ckpt = shipped_checkpoint(f"char_{kind}")
+    model = build_char_model(kind, ckpt["vocab_size"])
+    model.load_state_dict(ckpt["state_dict"])
+    model.to(device if device is not None else default_device()).eval()
+    model.checkpoint_info = {k: v for k, v in ckpt.items() if k != "state_dict"}
+    return model

@@ -88,6 +88,7 @@ class TokenEmbedding(nn.Module):
     def __init__(self, vocab_size: int, d_model: int, max_len: int):
         super().__init__()
         self.embed = nn.Embedding(check_positive_int(vocab_size, "vocab_size"), check_positive_int(d_model, "d_model"))
+        nn.init.normal_(self.embed.weight, std=d_model ** -0.5)   # × √d_model below: unit scale, like the encoding
         self.register_buffer("pe", sinusoidal_positional_encoding(check_positive_int(max_len, "max_len"), d_model),
                              persistent=False)
         self.scale = d_model ** 0.5
