@@ -23,6 +23,7 @@ BUDGETS_S = {
     "chapters/03_vision/visualization.ipynb": 90.0,
     "chapters/03_vision/deep_dream.ipynb": 90.0,
     "chapters/03_vision/style_transfer.ipynb": 90.0,
+    "chapters/05_sequences/transformer.ipynb": 90.0,
 }
 
 
