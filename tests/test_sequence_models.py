@@ -92,3 +92,22 @@ def test_models_shapes_and_causality():
     assert bits_per_char(lstm, torch.randint(0, 4, (100,)), 16) > 0
     with pytest.raises(ValueError, match="temperature"):
         sample(lstm, vocab, "ab", 3, temperature=0)
+
+
+def test_attention_view_frames_and_static_html():
+    from dlcourse.sequence import attention_heatmap, attention_maps, attention_view
+
+    torch.manual_seed(0)
+    vocab = CharVocab("abc d")
+    lm = DecoderOnlyLM(len(vocab), 16, 2, 2, 32, context=12).eval()
+    maps = attention_maps(lm, vocab, "ab cd")
+    assert maps.shape == (2, 2, 5, 5) and torch.allclose(maps.sum(-1), torch.ones(2, 2, 5))
+    assert torch.all(maps.triu(1) == 0)                        # causal: no weight on later characters
+    img = attention_heatmap(maps[0, 0], "ab cd", "layer 1")
+    assert img.dtype.name == "uint8" and img.ndim == 3 and img.shape[2] == 3
+    with pytest.raises(ValueError, match="shape"):
+        attention_heatmap(maps[0, 0], "abc")
+    with pytest.raises(ValueError, match="1 to 12 characters"):
+        attention_maps(lm, vocab, "a" * 13)
+    html = attention_view(lm, vocab, ["ab cd", "dcba"]).default_html()
+    assert html.count("data:image/png") >= 8 and "<select" in html

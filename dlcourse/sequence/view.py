@@ -30,33 +30,32 @@ def attention_maps(model, vocab, text: str) -> torch.Tensor:
     return model.attention_maps()[:, 0].cpu()
 
 
-def attention_heatmap(weights: torch.Tensor, text: str, title: str = "", size: float = 4.2) -> np.ndarray:
-    """Render one (n, n) attention matrix as an RGB uint8 image: rows are the queries (the characters read), columns
-    the keys they attend to, both labelled with the characters (space ␣, newline ↵)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def attention_heatmap(weights: torch.Tensor, text: str, title: str = "", cell: int = 9) -> np.ndarray:
+    """Render one (n, n) attention matrix as an RGB uint8 image: row i (a query, the character read) and column j
+    (a key, the character attended to) form a square coloured by the weight (dark: 0, bright: the largest weight of the row), and the
+    characters label the rows (left) and the columns (top; a space is drawn as _, a newline as /). Drawn with PIL: milliseconds."""
+    from matplotlib import colormaps
+    from PIL import Image, ImageDraw, ImageFont
 
     w = torch.as_tensor(weights).float()
     n = len(text)
     if w.shape != (n, n):
         raise ValueError(f"weights must have shape ({n}, {n}) for a text of {n} characters, got {tuple(w.shape)}")
-    fig = plt.Figure(figsize=(size, size), dpi=80)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.imshow(w.numpy(), cmap="magma", vmin=0, vmax=max(float(w.max()), 1e-6))
-    labels = [_show(c) for c in text]
-    ax.set_xticks(range(n), labels, fontsize=7, family="monospace")
-    ax.set_yticks(range(n), labels, fontsize=7, family="monospace")
-    ax.set_xlabel("key: character attended to", fontsize=8)
-    ax.set_ylabel("query: character read", fontsize=8)
+    rgb = colormaps["magma"]((w / w.max(1, keepdim=True).values.clamp_min(1e-6)).numpy())[..., :3]   # per row
+    grid = np.repeat(np.repeat((rgb * 255).astype(np.uint8), cell, 0), cell, 1)
+    top = 14 + (14 if title else 0)
+    left = 12
+    img = Image.new("RGB", (left + n * cell + 2, top + n * cell + 2), "white")
+    img.paste(Image.fromarray(grid), (left, top))
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default()
     if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.canvas.draw()
-    return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+        draw.text((left, 1), title, fill="black", font=font)
+    for k, c in enumerate(text):
+        label = "_" if c == " " else ("/" if c == "\n" else c)
+        draw.text((left + k * cell + 1, top - 12), label, fill="black", font=font)
+        draw.text((2, top + k * cell - 2), label, fill="black", font=font)
+    return np.asarray(img)
 
 
 def attention_view(model, vocab, examples: Sequence[str], title: str = "Attention weights"):
@@ -83,5 +82,5 @@ def attention_view(model, vocab, examples: Sequence[str], title: str = "Attentio
                             {"entropy of the last row (nats)": float(-(w[-1] * w[-1].clamp_min(1e-12).log()).sum())})
 
     controls = {"text": W.Dropdown(options=examples, value=examples[0], description="example")}
-    return LiveView(run, controls, title=title, max_frames=64, scale=1,
+    return LiveView(run, controls, title=title, max_frames=64, scale=1, image_format="png",
                     presets=[{"text": e} for e in examples[1:]])
