@@ -262,7 +262,7 @@ class Quiz:
         spec = json.dumps([q.spec() for q in self.questions]).replace("</", "<\\/")
         body = "".join(self._question_html(i, q) for i, q in enumerate(self.questions))
         script = _SCRIPT % {"uid": json.dumps(self.uid)}
-        return (f'{_STYLE}<div class="dlcourse-quiz" id="{self.uid}"><p><b>{html.escape(self.title)}</b></p>{body}'
+        return (f'{_STYLE}<div class="dlcourse-quiz mathjax_process" id="{self.uid}"><p><b>{html.escape(self.title)}</b></p>{body}'
                 f'<script type="application/json" class="dlcourse-quiz-data">{spec}</script>'
                 f"<script>{script}</script></div>")
 
