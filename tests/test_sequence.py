@@ -30,15 +30,15 @@ def test_rnn_equals_nn_rnn_forward_and_gradients():
     w = torch.randn_like(out_r)
     (out_r * w).sum().backward()
     (out_m * w).sum().backward()
-    for (name, p), q in zip(ref.named_parameters(), mine.parameters()):
+    for (name, p), q in zip(ref.named_parameters(), mine.parameters(), strict=True):
         torch.testing.assert_close(q.grad, p.grad, msg=name)
 
 
 def test_rnn_backward_equals_autograd():
-    B, T, I, H = 3, 6, 2, 4
-    x = torch.randn(B, T, I, dtype=torch.double, requires_grad=True)
+    B, T, n_in, H = 3, 6, 2, 4
+    x = torch.randn(B, T, n_in, dtype=torch.double, requires_grad=True)
     h0 = torch.randn(B, H, dtype=torch.double, requires_grad=True)
-    W_ih = torch.randn(H, I, dtype=torch.double, requires_grad=True)
+    W_ih = torch.randn(H, n_in, dtype=torch.double, requires_grad=True)
     W_hh = (0.5 * torch.randn(H, H, dtype=torch.double)).requires_grad_()
     b_ih = torch.randn(H, dtype=torch.double, requires_grad=True)
     b_hh = torch.randn(H, dtype=torch.double, requires_grad=True)

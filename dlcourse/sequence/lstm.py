@@ -36,15 +36,16 @@ def lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor,
     check_tensor(x, "x", ndim=2, floating=True)
     check_tensor(h, "h", ndim=2, floating=True)
     check_tensor(c, "c", ndim=2, floating=True)
-    B, I = x.shape
+    B, n_in = x.shape
     H = h.shape[1]
     if h.shape[0] != B or c.shape != h.shape:
         raise ValueError(f"h and c must both have shape (B, H) with B = {B} (the batch of x), got h {tuple(h.shape)} "
                          f"and c {tuple(c.shape)}")
     for W, b, g in ((W_f, b_f, "f"), (W_i, b_i, "i"), (W_C, b_C, "C"), (W_o, b_o, "o")):
         check_tensor(W, f"W_{g}", ndim=2, floating=True)
-        if W.shape != (H, H + I):
-            raise ValueError(f"W_{g} must have shape (H, H + I) = ({H}, {H + I}) to act on [h, x], got {tuple(W.shape)}")
+        if W.shape != (H, H + n_in):
+            raise ValueError(f"W_{g} must have shape (H, H + I) = ({H}, {H + n_in}) to act on [h, x], "
+                             f"got {tuple(W.shape)}")
         check_tensor(b, f"b_{g}", ndim=1, floating=True)
         if b.shape != (H,):
             raise ValueError(f"b_{g} must have shape ({H},), got {tuple(b.shape)}")

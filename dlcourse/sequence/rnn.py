@@ -23,12 +23,13 @@ def _check_rnn(x, h0, W_ih, W_hh, b_ih, b_hh):
     check_tensor(x, "x", ndim=3, floating=True)
     check_tensor(W_ih, "W_ih", ndim=2, floating=True)
     check_tensor(W_hh, "W_hh", ndim=2, floating=True)
-    B, T, I = x.shape
+    B, T, n_in = x.shape
     H = W_hh.shape[0]
     if W_hh.shape != (H, H):
         raise ValueError(f"W_hh must be square (H, H), got shape {tuple(W_hh.shape)}")
-    if W_ih.shape != (H, I):
-        raise ValueError(f"W_ih must have shape (H, I) = ({H}, {I}) for inputs of width {I}, got {tuple(W_ih.shape)}")
+    if W_ih.shape != (H, n_in):
+        raise ValueError(f"W_ih must have shape (H, I) = ({H}, {n_in}) for inputs of width {n_in}, "
+                         f"got {tuple(W_ih.shape)}")
     for b, name in ((b_ih, "b_ih"), (b_hh, "b_hh")):
         if b is not None and (check_tensor(b, name, ndim=1, floating=True).shape != (H,)):
             raise ValueError(f"{name} must have shape ({H},), got {tuple(b.shape)}")
@@ -38,7 +39,8 @@ def _check_rnn(x, h0, W_ih, W_hh, b_ih, b_hh):
 
 
 def rnn_forward(x: torch.Tensor, h0: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
-                b_ih: torch.Tensor | None = None, b_hh: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                b_ih: torch.Tensor | None = None, b_hh: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
     """Run a tanh RNN over a batch of sequences (Notes §5.2).
 
     Shapes: ``x`` (B, T, I) (batch first), ``h0`` (B, H), ``W_ih`` (H, I), ``W_hh`` (H, H), biases (H,) or None.
@@ -126,7 +128,8 @@ class RNN(nn.Module):
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None):
         check_tensor(x, "x", ndim=3, floating=True)
         if x.shape[-1] != self.input_size:
-            raise ValueError(f"x must have {self.input_size} features per step (input_size), got shape {tuple(x.shape)}")
+            raise ValueError(f"x must have {self.input_size} features per step (input_size), "
+                             f"got shape {tuple(x.shape)}")
         if h0 is None:
             h0 = self.initial_state(x.shape[0], x)
         return rnn_forward(x, h0, self.weight_ih_l0, self.weight_hh_l0, self.bias_ih_l0, self.bias_hh_l0)

@@ -64,7 +64,8 @@ def adding_problem(n: int, length: int, seed: int = 0):
 
 def copy_task(n: int, length: int, vocab: int = 10, seed: int = 0):
     """Pairs ``(source, target)`` of int64 (n, length) with ``target == source`` (symbols in ``0..vocab-1``)."""
-    n, length, vocab = check_positive_int(n, "n"), check_positive_int(length, "length"), check_positive_int(vocab, "vocab")
+    n, length = check_positive_int(n, "n"), check_positive_int(length, "length")
+    vocab = check_positive_int(vocab, "vocab")
     src = torch.randint(0, vocab, (n, length), generator=_gen(seed))
     return src, src.clone()
 

@@ -3,7 +3,6 @@ integers, with the unigram and bigram baselines a language model has to beat.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch

@@ -32,8 +32,9 @@ def attention_maps(model, vocab, text: str) -> torch.Tensor:
 
 def attention_heatmap(weights: torch.Tensor, text: str, title: str = "", cell: int = 9) -> np.ndarray:
     """Render one (n, n) attention matrix as an RGB uint8 image: row i (a query, the character read) and column j
-    (a key, the character attended to) form a square coloured by the weight (dark: 0, bright: the largest weight of the row), and the
-    characters label the rows (left) and the columns (top; a space is drawn as _, a newline as /). Drawn with PIL: milliseconds."""
+    (a key, the character attended to) form a square coloured by the weight (dark: 0, bright: the largest weight of
+    the row), and the characters label the rows (left) and the columns (top; a space is drawn as _, a newline as /).
+    Drawn with PIL: milliseconds."""
     from matplotlib import colormaps
     from PIL import Image, ImageDraw, ImageFont
 

@@ -25,14 +25,14 @@ def _int(gen: torch.Generator, low: int, high: int) -> int:
 # sequence.lstm_cell(x, h, c, W_f, b_f, W_i, b_i, W_C, b_C, W_o, b_o) -> (h, c)
 
 
-def _lstm_case(gen: torch.Generator, B=None, I=None, H=None, label="") -> Case:
+def _lstm_case(gen: torch.Generator, B=None, n_in=None, H=None, label="") -> Case:
     B = B or _int(gen, 1, 4)
-    I = I or _int(gen, 1, 5)
+    n_in = n_in or _int(gen, 1, 5)
     H = H or _int(gen, 1, 5)
-    x, h, c = torch.randn(B, I, generator=gen), torch.randn(B, H, generator=gen), torch.randn(B, H, generator=gen)
+    x, h, c = torch.randn(B, n_in, generator=gen), torch.randn(B, H, generator=gen), torch.randn(B, H, generator=gen)
     params = []
     for _ in range(4):
-        params += [torch.randn(H, H + I, generator=gen), torch.randn(H, generator=gen)]
+        params += [torch.randn(H, H + n_in, generator=gen), torch.randn(H, generator=gen)]
     return Case(x, h, c, *params, label=label)
 
 
@@ -153,7 +153,8 @@ register(Question(
         Mistake("softmax over queries", _wrong_dim, "Normalise over the keys (the last axis): each query's weights "
                 "sum to 1."),
     ],
-    forbid=("dlcourse.sequence.scaled_dot_product_attention", "dlcourse.sequence.attention.scaled_dot_product_attention",
+    forbid=("dlcourse.sequence.scaled_dot_product_attention",
+            "dlcourse.sequence.attention.scaled_dot_product_attention",
             "torch.nn.functional.scaled_dot_product_attention", "torch.nn.functional.multi_head_attention_forward"),
     rtol=1e-5, atol=1e-5,
 ))
@@ -255,7 +256,7 @@ def _merge_case(gen: torch.Generator) -> Case:
 register(Question(
     qid="sequence.merge_heads",
     reference=merge_heads,
-    cases=[Case(split_heads(_x, 2), label="the split of the numbered (2, 3, 8) tensor into 2 heads: merging gives it back"),
+    cases=[Case(split_heads(_x, 2), label="the numbered (2, 3, 8) tensor split into 2 heads: merging gives it back"),
            Case(torch.arange(24.0).view(1, 3, 2, 4), label="B = 1, 3 heads, 2 positions, d = 4"),
            Case(torch.randn(2, 1, 4, 3, generator=torch.Generator().manual_seed(3)), label="edge: one head")],
     random_case=_merge_case,
