@@ -31,7 +31,7 @@ def main(kinds: list[str]) -> None:
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         path = save_checkpoint({"state_dict": state, "kind": kind, "vocab_size": len(vocab), "steps": FULL_STEPS,
                                 "config": dict(LM_CONFIG), "val_bpc": val, "curve": curve,
-                                "train_seconds": seconds, "torch": torch.__version__}, f"char_{kind}")
+                                "train_seconds": seconds, "torch": str(torch.__version__)}, f"char_{kind}")
         print(f"{kind}: {FULL_STEPS} steps in {seconds:.0f} s, validation {val:.3f} bits per character -> {path}")
 
 

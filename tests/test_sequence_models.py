@@ -111,3 +111,21 @@ def test_attention_view_frames_and_static_html():
         attention_maps(lm, vocab, "a" * 13)
     html = attention_view(lm, vocab, ["ab cd", "dcba"]).default_html()
     assert html.count("data:image/png") >= 8 and "<select" in html
+
+
+def test_bits_per_char_windows_and_sliding():
+    torch.manual_seed(0)
+    ids = torch.randint(0, 5, (200,))
+    lstm = CharLSTM(5, 8, 4)
+    plain = bits_per_char(lstm, ids, 16)
+    assert abs(bits_per_char(lstm, ids, 16, stride=16) - plain) < 1e-9    # stride = context: the cut windows
+    assert bits_per_char(lstm, ids, 16, stride=4) > 0
+    # by hand: every window of 16, mean negative log2-likelihood of its 16 next characters
+    n = (len(ids) - 1 - 16) // 16 + 1
+    with torch.no_grad():
+        X = torch.stack([ids[16 * k:16 * k + 16] for k in range(n)])
+        Y = torch.stack([ids[16 * k + 1:16 * k + 17] for k in range(n)])
+        ref = torch.nn.functional.cross_entropy(lstm(X).flatten(0, 1), Y.flatten()).item() / math.log(2)
+    assert abs(plain - ref) < 1e-6
+    with pytest.raises(ValueError, match="stride"):
+        bits_per_char(lstm, ids, 16, stride=17)

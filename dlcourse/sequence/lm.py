@@ -72,26 +72,41 @@ def train_char_model(model: nn.Module, train_ids: torch.Tensor, steps: int, batc
 
 
 @torch.no_grad()
-def bits_per_char(model: nn.Module, ids: torch.Tensor, context: int, max_windows: int | None = None) -> float:
-    """Bits per character of ``model`` on ``ids``, cut into consecutive windows of ``context`` characters (each
-    prediction sees the earlier characters of its window: on average about context / 2 of them)."""
+def bits_per_char(model: nn.Module, ids: torch.Tensor, context: int, max_windows: int | None = None,
+                  stride: int | None = None) -> float:
+    """Bits per character of ``model`` on ``ids`` (Notes §5.3), −(1/N) Σ log₂ p(c_t | c_<t).
+
+    ``stride=None``: consecutive, non-overlapping windows of ``context`` characters; a prediction sees only the
+    earlier characters of its window (on average about context / 2). ``stride=s``: windows every ``s`` characters,
+    each scoring only its last ``s`` predictions (the first window scores all of them), so that every character but
+    the first ``context − s`` is predicted from at least ``context − s`` characters before it (a sliding evaluation).
+    """
     context = check_positive_int(context, "context")
+    stride = context if stride is None else check_positive_int(stride, "stride")
+    if stride > context:
+        raise ValueError(f"stride must be at most context={context}, got {stride}")
+    if ids.dim() != 1 or len(ids) <= context:
+        raise ValueError(f"ids must be a 1-D tensor longer than context={context}, got shape {tuple(ids.shape)}")
     dev = next(model.parameters()).device
-    n = (len(ids) - 1) // context
+    starts = torch.arange(0, len(ids) - context, stride)
     if max_windows is not None:
-        n = min(n, check_positive_int(max_windows, "max_windows"))
-    if n < 1:
-        raise ValueError(f"need more than context={context} ids, got {len(ids)}")
-    X = ids[: n * context].view(n, context).to(dev)
-    Y = ids[1: n * context + 1].view(n, context).to(dev)
+        starts = starts[: check_positive_int(max_windows, "max_windows")]
+    offsets = torch.arange(context)
     was_training = model.training
     model.eval()
-    total = 0.0
-    for k in range(0, n, 256):
-        logits = model(X[k:k + 256])
-        total += nn.functional.cross_entropy(logits.flatten(0, 1), Y[k:k + 256].flatten(), reduction="sum").item()
+    total, count = 0.0, 0
+    for k in range(0, len(starts), 256):
+        rows = starts[k:k + 256, None] + offsets
+        X, Y = ids[rows].to(dev), ids[rows + 1].to(dev)
+        nll = nn.functional.cross_entropy(model(X).flatten(0, 1), Y.flatten(), reduction="none").view(len(X), context)
+        keep = torch.zeros_like(nll, dtype=torch.bool)
+        keep[:, context - stride:] = True
+        if k == 0:
+            keep[0] = True                                 # the first window has no earlier window to rely on
+        total += nll[keep].sum().item()
+        count += int(keep.sum())
     model.train(was_training)
-    return total / (n * context) / math.log(2)
+    return total / count / math.log(2)
 
 
 @torch.no_grad()
