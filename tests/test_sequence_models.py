@@ -129,3 +129,14 @@ def test_bits_per_char_windows_and_sliding():
     assert abs(plain - ref) < 1e-6
     with pytest.raises(ValueError, match="stride"):
         bits_per_char(lstm, ids, 16, stride=17)
+
+
+@pytest.mark.parametrize("kind", ["transformer", "lstm"])
+def test_shipped_character_models_load_and_predict(kind):
+    from dlcourse.sequence import pretrained_char_model
+
+    vocab, _, val = char_corpus(0.1)
+    model = pretrained_char_model(kind, device="cpu")
+    info = model.checkpoint_info
+    assert info["steps"] == 3000 and info["vocab_size"] == len(vocab) and info["val_bpc"] < 1.9
+    assert bits_per_char(model, val[:20000], 64, max_windows=50) < 2.3
