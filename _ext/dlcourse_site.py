@@ -54,7 +54,9 @@ ASSETS = [
 MATHJAX_PATH = f"../{VENDOR}/mathjax/es5/tex-mml-chtml.js"
 WIDGETS_PATH = f"../{VENDOR}/html-manager/dist/embed.js"
 
-FONTAWESOME_CONFIG = "window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {autoReplaceSvg: 'nest'});"
+FONTAWESOME_CONFIG = (
+    "window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {autoReplaceSvg: 'nest'});"
+)
 
 
 def _node_modules(app: Sphinx) -> Path:
@@ -93,7 +95,9 @@ def _copy_assets(app: Sphinx) -> None:
 def _check_config(app: Sphinx, config) -> None:
     """Fail early when the configuration would make pages load MathJax or the widget manager from a CDN."""
     if config.mathjax_path != MATHJAX_PATH:
-        raise ExtensionError(f"mathjax_path must be {MATHJAX_PATH!r} (served from the build), got {config.mathjax_path!r}")
+        raise ExtensionError(
+            f"mathjax_path must be {MATHJAX_PATH!r} (served from the build), got {config.mathjax_path!r}"
+        )
     widgets_js = getattr(config, "nb_ipywidgets_js", None) or {}
     if list(widgets_js) != [WIDGETS_PATH]:
         raise ExtensionError(f"nb_ipywidgets_js must name only {WIDGETS_PATH!r}, got {list(widgets_js)}")

@@ -3,10 +3,10 @@
 For every page: it loads; its math is typeset by the local MathJax (no raw TeX left); its images load; every frame
 scrubber (an ``input[type=range]`` inside ``.dlcourse-scrubber``) changes its image when moved, and choosing another
 precomputed run in one that has them changes it too; every quiz question answers a wrong choice with "Not quite" and
-the right one with "Right", each with its feedback; widget views are rendered by the local widget manager; no console errors and no failed requests; and, resized to a phone in dark
-mode, nothing overflows sideways. Any request to another host is blocked and fails the test: the site must work
-offline. Screenshots of a few pages (phone in dark mode, desktop) are written to ``_build/screenshots/`` (or
-``$DLCOURSE_SCREENSHOTS``) for a person to look at.
+the right one with "Right", each with its feedback; widget views are rendered by the local widget manager; no
+console errors and no failed requests; and, resized to a phone in dark mode, nothing overflows sideways. Any
+request to another host is blocked and fails the test: the site must work offline. Screenshots of a few pages (phone
+in dark mode, desktop) are written to ``_build/screenshots/`` (or ``$DLCOURSE_SCREENSHOTS``) for a person to look at.
 
 Needs Debian's ``chromium`` (``apt-get install chromium``; ``$DLCOURSE_CHROMIUM`` names another binary) and the
 ``playwright`` Python package, which drives it over the DevTools protocol without downloading a browser. Under CI
@@ -118,7 +118,8 @@ class PageLog:
 # Wait until MathJax (if the page loads it) has finished its first typesetting pass.
 WAIT_MATHJAX = """async () => {
   const t0 = Date.now();
-  while (document.querySelector('script[src*="mathjax"]') && !(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+  while (document.querySelector('script[src*="mathjax"]')
+         && !(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
     if (Date.now() - t0 > 15000) return 'MathJax did not start';
     await new Promise(r => setTimeout(r, 50));
   }
@@ -133,7 +134,8 @@ CHECK_MATH = """() => {
   const unrendered = math.filter(el => !el.querySelector('mjx-container') && el.tagName !== 'MJX-CONTAINER')
                          .map(el => el.textContent.trim().slice(0, 60));
   const clone = article.cloneNode(true);
-  clone.querySelectorAll('pre, code, script, style, textarea, .highlight, mjx-container, .cell_input').forEach(e => e.remove());
+  clone.querySelectorAll('pre, code, script, style, textarea, .highlight, mjx-container, .cell_input')
+       .forEach(e => e.remove());
   const text = clone.textContent;
   const raw = ['$$', '\\\\(', '\\\\)', '\\\\[', '\\\\]', '\\\\begin{'].filter(d => text.includes(d));
   return {n: math.length, containers: article.querySelectorAll('mjx-container').length, unrendered, raw};
@@ -176,7 +178,8 @@ CHECK_RUN_CHOICES = """async () => {
     select.value = select.options[select.selectedIndex === 0 ? 1 : 0].value;
     select.dispatchEvent(new Event('change', {bubbles: true}));
     await new Promise(r => setTimeout(r, 50));
-    out.push({changed: img.getAttribute('src') !== before || box.querySelector('.dlcourse-scrubber-count').textContent !== count});
+    out.push({changed: img.getAttribute('src') !== before
+                       || box.querySelector('.dlcourse-scrubber-count').textContent !== count});
   }
   return out;
 }"""
@@ -190,7 +193,8 @@ CHECK_QUIZZES = """async () => {
     spec.forEach((s, i) => {
       const q = quiz.querySelector('[data-q="' + i + '"]');
       const verdict = () => q.querySelector('.dlcourse-quiz-verdict').textContent;
-      const shown = () => [...q.querySelectorAll('.dlcourse-quiz-feedback > div')].filter(d => !d.hidden).map(d => d.textContent);
+      const shown = () => [...q.querySelectorAll('.dlcourse-quiz-feedback > div')]
+        .filter(d => !d.hidden).map(d => d.textContent);
       let wrong, right;
       if (s.kind === 'choice' && !s.multiple) {
         const buttons = q.querySelectorAll('button.dlcourse-quiz-option');
@@ -227,7 +231,8 @@ CHECK_WIDGETS = """async () => {
 WIDE_ELEMENTS = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
   .filter(e => !(e.parentElement && e.parentElement.getBoundingClientRect().right > window.innerWidth + 1))
-  .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined ? '.' + String(e.className).split(' ').join('.') : ''))"""
+  .slice(0, 3).map(e => e.tagName.toLowerCase()
+    + (e.className && e.className.baseVal === undefined ? '.' + String(e.className).split(' ').join('.') : ''))"""
 
 OVERFLOW = """() => ({scroll: Math.max(document.body.scrollWidth, document.documentElement.scrollWidth),
                width: window.innerWidth, theme: document.documentElement.dataset.theme})"""
@@ -274,7 +279,9 @@ def test_every_page_in_the_browser(server, browser_context):
             if "Not quite" not in wrong_verdict or not any(t.strip() for t in wrong_feedback):
                 problems.append(f"{rel}: quiz question {k + 1}: a wrong answer got {wrong_verdict!r} {wrong_feedback}")
             if "Right" not in right_verdict or not any(t.strip() for t in right_feedback):
-                problems.append(f"{rel}: quiz question {k + 1}: the right answer got {right_verdict!r} {right_feedback}")
+                problems.append(
+                    f"{rel}: quiz question {k + 1}: the right answer got {right_verdict!r} {right_feedback}"
+                )
         widgets = page.evaluate(CHECK_WIDGETS)
         if widgets["views"] and not widgets["rendered"]:
             problems.append(f"{rel}: {widgets['views']} widget view(s) not rendered by the widget manager")
