@@ -13,6 +13,8 @@ BUDGETS_S = {
     "chapters/03_vision/yolo.ipynb": 90.0,
     "chapters/03_vision/feature_pyramid.ipynb": 90.0,
     "chapters/03_vision/unet.ipynb": 90.0,      # Notes §3.11.2: two U-Nets of 800 steps (with and without skips)
+    # §5.3: an encoder-decoder, a character language model and an encoder-only classifier trained on one page
+    "chapters/05_sequences/transformer.ipynb": 90.0,
 }
 
 
