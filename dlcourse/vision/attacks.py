@@ -182,8 +182,8 @@ def _fitness(probs: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def evolutionary_attack(predict_proba: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
-                        target: torch.Tensor | int, eps: float = 0.3, population: int = 16,
-                        mutation_rate: float = 0.05, mutation_size: float = 0.5, temperature: float = 0.3,
+                        target: torch.Tensor | int, eps: float = 0.3, population: int = 6,
+                        mutation_rate: float = 0.3, mutation_size: float = 0.5, temperature: float = 0.1,
                         max_queries: int = 10_000, generator: torch.Generator | None = None
                         ) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Black-box targeted attack by evolution, reading only output probabilities (Notes §3.10.1, Figure 3.11).
