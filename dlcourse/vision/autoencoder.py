@@ -87,7 +87,7 @@ def trained_autoencoder(bottleneck: int = 16, noise: float = 0.0, epochs: int = 
                         device: torch.device | str | None = None, retrain: bool = False) -> Autoencoder:
     r"""An :class:`Autoencoder` trained on the 3,500 MNIST-5k ``"fit"`` digits, without their labels; cached.
 
-    Adam (one-cycle schedule, peak learning rate 10⁻²) on the mean squared reconstruction error, batches of 64, ``epochs``
+    Adam (one-cycle schedule, peak learning rate 5·10⁻³) on the mean squared reconstruction error, batches of 64, ``epochs``
     epochs. With ``noise`` > 0 each training input is corrupted with Gaussian noise of standard deviation ``noise``
     (clipped to [0, 1]) while the target stays the clean digit (denoising autoencoder). Trained once through
     :func:`dlcourse.cache.cached_model`, then loaded; ``model.cache_info["summary"]`` holds the loss of each epoch.
@@ -108,9 +108,9 @@ def trained_autoencoder(bottleneck: int = 16, noise: float = 0.0, epochs: int = 
         dev = next(model.parameters()).device
         X = X.to(dev)
         gen = torch.Generator().manual_seed(seed)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        opt = torch.optim.Adam(model.parameters(), lr=5e-3)
         batches = (len(X) + 63) // 64
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-2, total_steps=epochs * batches)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=5e-3, total_steps=epochs * batches)
         losses = []
         for _ in range(epochs):
             model.train()
