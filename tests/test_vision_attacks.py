@@ -5,8 +5,18 @@ import pytest
 import torch
 from torch import nn
 
-from dlcourse.vision import (Autoencoder, evolutionary_attack, fgsm, ood_images, pgd, pgd_project, psnr,
-                             reconstruction_error, roc_auc, roc_curve)
+from dlcourse.vision import (
+    Autoencoder,
+    evolutionary_attack,
+    fgsm,
+    ood_images,
+    pgd,
+    pgd_project,
+    psnr,
+    reconstruction_error,
+    roc_auc,
+    roc_curve,
+)
 
 
 def _model(seed=0, d=12, k=3):
@@ -104,7 +114,7 @@ def test_wrong_types_raise_type_error(call):
 
 
 def test_evolutionary_attack_reads_only_probabilities_and_succeeds():
-    model, (x, y) = _model(2), _data(2, n=6)
+    model, (x, _) = _model(2), _data(2, n=6)
     seen = []
 
     def predict_proba(z):
@@ -147,7 +157,8 @@ def test_reconstruction_error_psnr_and_autoencoder_shapes():
 
 
 def test_roc_auc_equals_sklearn_with_ties():
-    from sklearn.metrics import roc_auc_score, roc_curve as sk_roc
+    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_curve as sk_roc
 
     g = torch.Generator().manual_seed(0)
     for _ in range(5):

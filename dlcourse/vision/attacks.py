@@ -17,14 +17,14 @@ only reads output probabilities: a population of perturbations is scored, the fi
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
 from .._utils import check_positive_int, check_tensor
 
-__all__ = ["fgsm", "pgd", "pgd_project", "evolutionary_attack"]
+__all__ = ["evolutionary_attack", "fgsm", "pgd", "pgd_project"]
 
 
 # --------------------------------------------------------------------------------------------------- input checks

@@ -15,7 +15,7 @@ from .._utils import check_positive_int, check_tensor
 from ..cache import cached_model
 from ..data import load_mnist5k
 
-__all__ = ["Autoencoder", "trained_autoencoder", "reconstruction_error", "psnr"]
+__all__ = ["Autoencoder", "psnr", "reconstruction_error", "trained_autoencoder"]
 
 
 class Autoencoder(nn.Module):

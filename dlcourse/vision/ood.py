@@ -10,7 +10,7 @@ import torch
 
 from .._utils import check_positive_int
 
-__all__ = ["ood_images", "OOD_KINDS"]
+__all__ = ["OOD_KINDS", "ood_images"]
 
 OOD_KINDS = ("shapes", "letters", "photos", "noise")
 

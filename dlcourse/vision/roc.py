@@ -11,7 +11,7 @@ import torch
 
 from .._utils import check_tensor
 
-__all__ = ["roc_curve", "roc_auc"]
+__all__ = ["roc_auc", "roc_curve"]
 
 
 def _check(scores, labels) -> tuple[torch.Tensor, torch.Tensor]:
