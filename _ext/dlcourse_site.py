@@ -10,6 +10,9 @@
    phones) and FontAwesome's ``autoReplaceSvg: 'nest'`` setting, without which the theme's icon script replaces
    the ``<i>`` icons inside live widgets (the Play button) by SVGs that the widget can no longer update.
 3. ``{cited-by}`` directive: a table listing, for every key of the bibliography, the pages that cite it.
+4. The notebook cache: before anything is read, the jupyter-cache is emptied when it was filled with another
+   version of the ``dlcourse`` package (see ``notebook_cache.py``), so cached outputs never hide a page that the
+   current package breaks.
 """
 from __future__ import annotations
 
@@ -51,7 +54,9 @@ ASSETS = [
 MATHJAX_PATH = f"../{VENDOR}/mathjax/es5/tex-mml-chtml.js"
 WIDGETS_PATH = f"../{VENDOR}/html-manager/dist/embed.js"
 
-FONTAWESOME_CONFIG = "window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {autoReplaceSvg: 'nest'});"
+FONTAWESOME_CONFIG = (
+    "window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {autoReplaceSvg: 'nest'});"
+)
 
 
 def _node_modules(app: Sphinx) -> Path:
@@ -90,7 +95,9 @@ def _copy_assets(app: Sphinx) -> None:
 def _check_config(app: Sphinx, config) -> None:
     """Fail early when the configuration would make pages load MathJax or the widget manager from a CDN."""
     if config.mathjax_path != MATHJAX_PATH:
-        raise ExtensionError(f"mathjax_path must be {MATHJAX_PATH!r} (served from the build), got {config.mathjax_path!r}")
+        raise ExtensionError(
+            f"mathjax_path must be {MATHJAX_PATH!r} (served from the build), got {config.mathjax_path!r}"
+        )
     widgets_js = getattr(config, "nb_ipywidgets_js", None) or {}
     if list(widgets_js) != [WIDGETS_PATH]:
         raise ExtensionError(f"nb_ipywidgets_js must name only {WIDGETS_PATH!r}, got {list(widgets_js)}")
@@ -214,12 +221,16 @@ def _reading_order(app: Sphinx) -> list[str]:
 
 
 def _always_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
-    """The cited-by table depends on every page: re-read the pages that hold one on every build."""
+    """Pages re-read on every build: those with a cited-by table (it depends on every page), and every notebook,
+    so that its outputs always come from the jupyter-cache (which the package fingerprint keeps current), never from
+    a doctree that Sphinx pickled before the package changed. Re-reading a cached notebook executes nothing."""
     docs = []
     for doc in env.found_docs:
         path = Path(env.doc2path(doc))
-        if path.suffix == ".md" and "{cited-by}" in path.read_text(encoding="utf-8"):
-            docs.append(doc)
+        if path.suffix == ".md":
+            text = path.read_text(encoding="utf-8")
+            if "{cited-by}" in text or "{code-cell}" in text:
+                docs.append(doc)
     return docs
 
 
@@ -227,8 +238,17 @@ def _add_static_path(app: Sphinx, config) -> None:
     config.html_static_path.append(str(HERE / "static"))
 
 
+def _check_notebook_cache(app: Sphinx, config) -> None:
+    import notebook_cache
+
+    path = getattr(config, "nb_execution_cache_path", "") or str(notebook_cache.CACHE)
+    if getattr(config, "nb_execution_mode", "") == "cache":
+        notebook_cache.open_cache(Path(path))
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _check_config)
+    app.connect("config-inited", _check_notebook_cache)
     app.connect("config-inited", _add_static_path)
     app.connect("config-inited", _theme_defaults)
     app.connect("builder-inited", _copy_assets)

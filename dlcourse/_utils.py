@@ -8,8 +8,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-__all__ = ["device", "seed_everything", "size_scale", "check_tensor", "check_positive_int", "check_nonnegative_int",
-           "check_pair"]
+__all__ = ["device", "resolve_device", "seed_everything", "size_scale", "check_tensor", "check_positive_int",
+           "check_nonnegative_int", "check_pair"]
 
 
 def device() -> torch.device:
@@ -23,7 +23,9 @@ def device() -> torch.device:
         try:
             dev = torch.device(forced)
         except RuntimeError as err:
-            raise ValueError(f"DLCOURSE_DEVICE must name a torch device such as 'cpu' or 'cuda', got {forced!r}") from err
+            raise ValueError(
+                f"DLCOURSE_DEVICE must name a torch device such as 'cpu' or 'cuda', got {forced!r}"
+            ) from err
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"DLCOURSE_DEVICE={forced!r} but CUDA is not available on this machine")
         return dev
@@ -33,6 +35,11 @@ def device() -> torch.device:
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def resolve_device(dev: torch.device | str | None) -> torch.device:
+    """``dev`` as a ``torch.device``; ``None`` means :func:`device` (the package's convention everywhere)."""
+    return device() if dev is None else torch.device(dev)
 
 
 def size_scale(dev: torch.device | str | None = None) -> int:

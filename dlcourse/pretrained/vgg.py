@@ -62,7 +62,7 @@ class VGG16Features(nn.Module):
     There is no pool after block 5 and no classifier. ``description`` says which weights were loaded and why.
     """
 
-    layer_names = VGG16_LAYERS
+    feature_names = VGG16_LAYERS
 
     def __init__(self, source: Literal["hed", "torchvision"] = "hed"):
         super().__init__()
@@ -87,7 +87,12 @@ class VGG16Features(nn.Module):
         return x.flip(1) if self.source == "hed" else x
 
     def forward(self, x: torch.Tensor, layers: Iterable[str] | str | None = None) -> dict[str, torch.Tensor]:
-        """Activations ``{name: tensor}`` of the requested ``layers`` (default: all 13), in the order asked.
+        """The same as :meth:`features`: the module itself is a feature function ``(x, layers) -> {name: …}``."""
+        return self.features(x, layers)
+
+    def features(self, x: torch.Tensor, layers: Iterable[str] | str | None = None) -> dict[str, torch.Tensor]:
+        """Activations ``{name: tensor}`` of the requested ``layers`` (names from :attr:`feature_names`; default:
+        all 13), in the order asked, as :meth:`EfficientNetLite0.features` does.
 
         The forward pass stops after the deepest requested layer, so ``layers=["conv1_1", "conv2_1"]`` is cheap.
         """
@@ -104,7 +109,7 @@ class VGG16Features(nn.Module):
         last = max(VGG16_LAYERS.index(n) for n in wanted)
         found = {}
         h = self.preprocess(x)
-        for k, name in enumerate(VGG16_LAYERS[: last + 1]):
+        for name in VGG16_LAYERS[: last + 1]:
             if name.endswith("_1") and name != "conv1_1":
                 h = F.max_pool2d(h, 2, 2, ceil_mode=True)
             h = F.relu(self.convs[name](h))
@@ -161,7 +166,7 @@ def _torchvision_state() -> dict[str, torch.Tensor]:
 
     tv = VGG16_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
     state = {}
-    for name, idx in zip(VGG16_LAYERS, _TV_CONV_INDEX):
+    for name, idx in zip(VGG16_LAYERS, _TV_CONV_INDEX, strict=True):
         state[f"convs.{name}.weight"] = tv[f"features.{idx}.weight"]
         state[f"convs.{name}.bias"] = tv[f"features.{idx}.bias"]
     return state

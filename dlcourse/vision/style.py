@@ -30,6 +30,7 @@ import torch
 from .._utils import check_positive_int, check_tensor
 from .ascent import _check_image as _as_batch
 from .ascent import total_variation
+from ..widgets.frames import Frame
 
 __all__ = ["gram_matrix", "content_loss", "style_loss", "style_targets", "style_transfer", "CONVENTIONS"]
 
@@ -114,12 +115,12 @@ def style_loss(features: Sequence[torch.Tensor], targets: Sequence[torch.Tensor]
     if len(weights) != len(features):
         raise ValueError(f"weights must have one entry per layer ({len(features)}), got {len(weights)}")
     total = features[0].new_zeros(())
-    for l, (f, s, w) in enumerate(zip(features, targets, weights)):
-        check_tensor(f, f"features[{l}]", ndim=4, floating=True)
-        check_tensor(s, f"targets[{l}]", ndim=(2, 3), floating=True)
+    for i, (f, s, w) in enumerate(zip(features, targets, weights, strict=True)):
+        check_tensor(f, f"features[{i}]", ndim=4, floating=True)
+        check_tensor(s, f"targets[{i}]", ndim=(2, 3), floating=True)
         _, c, h, wd = f.shape
         if s.shape[-2:] != (c, c) or (s.dim() == 3 and s.shape[0] not in (1, f.shape[0])):
-            raise ValueError(f"targets[{l}] must be a Gram matrix of shape ({c}, {c}) or (1 or {f.shape[0]}, {c}, "
+            raise ValueError(f"targets[{i}] must be a Gram matrix of shape ({c}, {c}) or (1 or {f.shape[0]}, {c}, "
                              f"{c}) for features of shape {tuple(f.shape)}, got {tuple(s.shape)}")
         term = (gram_matrix(f) - s).pow(2).sum()
         if convention == "gatys":
@@ -128,13 +129,13 @@ def style_loss(features: Sequence[torch.Tensor], targets: Sequence[torch.Tensor]
     return total
 
 
-def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[str, torch.Tensor]], content: torch.Tensor,
-                   style: torch.Tensor, content_layer: str = "conv4_2",
+def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[str, torch.Tensor]],
+                   content: torch.Tensor, style: torch.Tensor, content_layer: str = "conv4_2",
                    style_layers: Sequence[str] = ("conv1_2", "conv2_2", "conv3_3", "conv4_3"),
                    layer_weights: Sequence[float] | None = None, alpha: float = 1.0, beta: float = 1e3,
                    steps: int = 100, lr: float = 0.02, tv_weight: float = 0.0, init: str = "content",
                    convention: str = "gatys", every: int = 1,
-                   generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, str, dict]]:
+                   generator: torch.Generator | None = None) -> Iterator[Frame]:
     """Gatys style transfer by gradient descent on the pixels; yields a frame per ``every`` steps (Notes §3.9.3).
 
     Minimises ``α · L_content + β · L_style (+ tv_weight · TV)`` over an image ``o`` in [0, 1] with Adam.
@@ -156,9 +157,9 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
         generator: random generator for the noise start.
 
     Yields:
-        ``(image, caption, metrics)``: the current image (3, H, W) in [0, 1] (detached, on the input's device), a
-        caption, and a dict with ``step``, ``content``, ``style`` (the unweighted losses) and ``total``. The first
-        frame is the start (step 0).
+        :class:`~dlcourse.widgets.Frame`: the current image (3, H, W) in [0, 1] (detached, on the input's device), a
+        caption, the ``step``, and ``scalars = {"content loss": …, "style loss": …}`` (the unweighted losses). The
+        first frame is the start (step 0).
     """
     check_positive_int(steps, "steps")
     check_positive_int(every, "every")
@@ -194,10 +195,10 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
         total = alpha * lc + beta * ls
         if tv_weight > 0:
             total = total + tv_weight * total_variation(x)
-        metrics = {"step": step, "content": lc.item(), "style": ls.item(), "total": total.item()}
         if step % every == 0 or step == steps:
-            yield (x.detach()[0].clamp(0, 1).clone(),
-                   f"step {step}: content {metrics['content']:.3g}, style {metrics['style']:.3g}", metrics)
+            yield Frame(x.detach()[0].clamp(0, 1).clone(),
+                        f"step {step}: content {lc.item():.3g}, style {ls.item():.3g}",
+                        {"content loss": lc.item(), "style loss": ls.item()}, step)
         if step == steps:
             break
         opt.zero_grad(set_to_none=True)
@@ -208,7 +209,8 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
 
 
 def style_targets(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[str, torch.Tensor]],
-                  style: torch.Tensor, layers: Sequence[str], positions: Sequence[int] | None = None) -> list[torch.Tensor]:
+                  style: torch.Tensor, layers: Sequence[str],
+                  positions: Sequence[int] | None = None) -> list[torch.Tensor]:
     """The style representation ``S^l`` of a style image: one Gram matrix (C_l, C_l) per layer (Notes §3.9.3).
 
     An unnormalised Gram matrix grows with the number of positions ``M = H·W``, so it only compares images of the
@@ -224,4 +226,4 @@ def style_targets(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[s
         fs = features_fn(style, layers)
         if positions is None:
             return [gram_matrix(fs[n])[0].detach() for n in layers]
-        return [(gram_matrix(fs[n], normalize=True)[0] * m).detach() for n, m in zip(layers, positions)]
+        return [(gram_matrix(fs[n], normalize=True)[0] * m).detach() for n, m in zip(layers, positions, strict=True)]
