@@ -14,3 +14,10 @@ from .attacks import evolutionary_attack, fgsm, pgd, pgd_project
 from .autoencoder import Autoencoder, psnr, reconstruction_error, trained_autoencoder
 from .roc import roc_auc, roc_curve
 from .ood import OOD_KINDS, ood_images
+from .boxes import box_area, box_iou, cxcywh_to_xyxy, xywh_to_xyxy, xyxy_to_cxcywh
+from .nms import batched_nms, nms
+from .anchors import kmeans_anchors, wh_iou
+from .yolo import TinyYOLO, to_grid, yolo_decode, yolo_detect, yolo_loss, yolo_loss_parts, yolo_targets
+from .map import average_precision, match_detections, mean_average_precision
+from .segmentation import FCN, UNet, confusion_matrix, convolutionalize_head, mean_iou, per_class_iou, unet_output_size
+from .detector import level_targets, shapes_yolo, train_yolo
