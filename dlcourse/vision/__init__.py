@@ -10,6 +10,10 @@ from .ascent import deep_dream, gaussian_blur, invert_representation, jitter, l2
 from .style import content_loss, gram_matrix, style_loss, style_targets, style_transfer
 from .transform_net import TransformNet, random_crops, train_transform_net
 from .small_cnn import DigitCNN, SmallCNN, digit_classifier, pretrained_digit_cnn
+from .attacks import evolutionary_attack, fgsm, pgd, pgd_project
+from .autoencoder import Autoencoder, psnr, reconstruction_error, trained_autoencoder
+from .roc import roc_auc, roc_curve
+from .ood import OOD_KINDS, ood_images
 from .boxes import box_area, box_iou, cxcywh_to_xyxy, xywh_to_xyxy, xyxy_to_cxcywh
 from .nms import batched_nms, nms
 from .anchors import kmeans_anchors, wh_iou
