@@ -102,7 +102,7 @@ def test_errors_reach_the_panel_and_leave_it_usable():
 def frames_in(html):
     data = re.search(r'<script type="application/json" class="dlcourse-scrubber-data">(.*?)</script>', html, re.S)
     import json
-    return json.loads(data.group(1))
+    return json.loads(data.group(1))["runs"][0]
 
 
 def test_scrubber_html():
@@ -223,3 +223,48 @@ def test_curves_of_very_different_sizes_share_a_log_axis():
     assert "log scale" in svg and ">110<" in svg and len(marks) == 2
     svg, _ = _curve_svg({"loss": ([0, 1], [3.0, 2.0])}, [0, 1])
     assert "log scale" not in svg
+
+
+def _all_runs(html):
+    import json
+    data = re.search(r'<script type="application/json" class="dlcourse-scrubber-data">(.*?)</script>', html, re.S)
+    return json.loads(data.group(1))
+
+
+def test_scrubber_switches_between_labelled_runs():
+    runs = {"bright": [torch.full((1, 4, 4), 0.9)] * 3, "dark": [torch.full((1, 4, 4), 0.1)] * 5}
+    s = Scrubber(runs, title="Two runs")
+    data = _all_runs(s._repr_html_())
+    assert [len(r["frames"]) for r in data["runs"]] == [3, 5] and data["params"] == [["bright"], ["dark"]]
+    assert s._repr_html_().count('class="dlcourse-scrubber-choice"') == 1 and "<option" in s.html
+    assert len(s.runs) == 2 and "2 runs" in repr(s)
+    with pytest.raises(ValueError, match="one dict per run"):
+        scrubber_html(runs, params=[{"a": 1}])
+    with pytest.raises(ValueError, match="tell them apart"):
+        scrubber_html(runs, params=[{"a": 1}, {"a": 1}])
+    with pytest.raises(ValueError, match="run 1 has none"):
+        scrubber_html({"a": [torch.rand(4, 4)], "b": []})
+
+
+def test_live_view_precomputes_presets_for_the_static_page():
+    import ipywidgets as W
+
+    calls = []
+
+    def run(seed, steps):
+        calls.append((seed, steps))
+        gen = torch.Generator().manual_seed(seed)
+        for t in range(steps):
+            yield torch.rand(4, 4, generator=gen), f"seed {seed}, step {t}", {"loss": 1.0 / (t + 1)}
+
+    view = LiveView(run, {"seed": W.IntSlider(value=0, min=0, max=9), "steps": W.IntSlider(value=4, min=1, max=20)},
+                    presets=[{"seed": 1}, {"seed": 2, "steps": 8}, {"seed": 0}])   # the last equals the default
+    html = view.default_html()
+    assert calls == [(0, 4), (1, 4), (2, 8)]
+    data = _all_runs(html)
+    assert data["params"] == [["0", "4"], ["1", "4"], ["2", "8"]]
+    assert [len(r["frames"]) for r in data["runs"]] == [4, 4, 8]
+    assert html.count('class="dlcourse-scrubber-choice"') == 2 and html.count("<svg") == 3
+    assert data["runs"][1]["frames"] != data["runs"][0]["frames"]
+    with pytest.raises(ValueError, match="not controls"):
+        LiveView(run, {"seed": W.IntSlider(value=0)}, presets=[{"lr": 1}])

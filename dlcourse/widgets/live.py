@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import io
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -81,6 +81,10 @@ class LiveView:
         image_format: how the scrubber stores frames: ``"png"``, ``"jpeg"`` or ``"auto"`` (PNG up to 128×128 pixels,
             JPEG above). Keep frames small (≤ 128 pixels a side is plenty on screen at ``scale`` 2–3): the static
             page carries every frame.
+        presets: more settings to precompute for the static website, e.g. ``[{"seed": 1}, {"steps": 50}]`` (each
+            dict overrides some of the controls' initial values). The page's scrubber then has one drop-down per
+            setting that differs between these runs, so a reader without a kernel can still compare them. Each preset
+            is one more full run when the page is built: keep them few.
 
     Display: ``view`` as the last expression of a cell shows, in a live kernel, the interactive panel, and on the
     static website the HTML scrubber of the DEFAULT run (the controls' values when the view was made). That run
@@ -93,7 +97,7 @@ class LiveView:
 
     def __init__(self, run: Callable[..., Iterable], controls: Mapping[str, object] | None = None, title: str = "",
                  max_frames: int = 60, scale: int | None = None, curve_every: int = 5, fps: float = 8.0,
-                 image_format: str = "auto"):
+                 image_format: str = "auto", presets: Sequence[Mapping[str, object]] | None = None):
         if not callable(run):
             raise TypeError(f"run must be callable (a function returning a generator of frames), got {type(run).__name__}")
         controls = dict(controls or {})
@@ -117,6 +121,16 @@ class LiveView:
             raise ValueError(f"image_format must be 'auto', 'png' or 'jpeg', got {image_format!r}")
         self.image_format = image_format
         self.default_params = self.params()
+        self.presets = [dict(self.default_params)]
+        for k, preset in enumerate(presets or ()):
+            if not isinstance(preset, Mapping):
+                raise TypeError(f"presets must be dicts of control values, got {type(preset).__name__} at {k}")
+            unknown = set(preset) - set(controls)
+            if unknown:
+                raise ValueError(f"preset {k} sets {sorted(unknown)}, which are not controls ({sorted(controls)})")
+            full = {**self.default_params, **preset}
+            if full not in self.presets:
+                self.presets.append(full)
         self.frames: list[Frame] = []
         self.history: dict[str, tuple[list[int], list[float]]] = {}
         self.runs = 0
@@ -149,11 +163,20 @@ class LiveView:
         return self._default
 
     def default_html(self) -> str:
-        """The self-contained HTML scrubber of the default run (see :func:`~dlcourse.widgets.scrubber_html`)."""
+        """The self-contained HTML scrubber of the default run and of every preset (see
+        :func:`~dlcourse.widgets.scrubber_html`)."""
         if self._html is None:
             frames, history = self.default_run()
-            self._html = scrubber_html(frames, title=self.title, scale=self._scale_for(frames[-1]), fps=self.fps,
-                                       history=history, image_format=self.image_format)
+            scale = self._scale_for(frames[-1])
+            if len(self.presets) == 1:
+                self._html = scrubber_html(frames, title=self.title, scale=scale, fps=self.fps, history=history,
+                                           image_format=self.image_format)
+            else:
+                runs = {"default": frames}
+                for k, preset in enumerate(self.presets[1:], start=1):
+                    runs[f"preset {k}"] = self.collect(**preset)[0]
+                self._html = scrubber_html(runs, title=self.title, scale=scale, fps=self.fps, history=history,
+                                           image_format=self.image_format, params=self.presets)
         return self._html
 
     def _scale_for(self, frame: Frame) -> int:
