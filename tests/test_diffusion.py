@@ -165,3 +165,28 @@ def test_sampling_deterministic_with_eta0():
     frames = list(sampling_frames(net, (1, 1, 16, 16), steps=4, seed=0, eta="fresh"))
     assert [f["k"] for f in frames] == [0, 1, 2, 3, 4] and frames[-1]["t_prev"] == 0
     torch.testing.assert_close(frames[-1]["x_prev"], frames[-1]["x0_hat"])  # ᾱ_0 = 1: the last step returns x̂0
+
+
+# ----------------------------------------------------------------------------------------------- the live view
+def test_sampling_view_controls_change_the_frames():
+    from dlcourse.generative.diffusion_view import sampling_view
+
+    torch.manual_seed(0)
+    net = DiffusionUNet(width=8).eval()
+    net.config = {"image_size": 16}
+    judge_net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 11))
+    view = sampling_view({"16 px": net}, judge_net, steps=4, presets=[{"seed": 1}])
+    html = view.default_html()
+    assert html.count("data:image/png") >= 10  # two runs of 5 frames on the static page
+    first = [f.image.tobytes() for f in view.frames]
+    assert len(first) == 5 and view.frames[0].image.shape == (16, 33)
+    assert "judge on x̂0" in view.frames[-1].caption
+    view.controls["seed"].value = 7
+    view.click()
+    assert len(view.frames) == 5 and [f.image.tobytes() for f in view.frames][0] != first[0]
+    view.controls["steps"].value = 6
+    view.click()
+    assert len(view.frames) == 7 and view.slider.max == 6
+    with pytest.raises(ValueError):
+        list(__import__("dlcourse.generative.diffusion_view", fromlist=["x"]).sampling_run({"a": net}, judge_net,
+                                                                                           model="b"))
