@@ -10,6 +10,9 @@
    phones) and FontAwesome's ``autoReplaceSvg: 'nest'`` setting, without which the theme's icon script replaces
    the ``<i>`` icons inside live widgets (the Play button) by SVGs that the widget can no longer update.
 3. ``{cited-by}`` directive: a table listing, for every key of the bibliography, the pages that cite it.
+4. The notebook cache: before anything is read, the jupyter-cache is emptied when it was filled with another
+   version of the ``dlcourse`` package (see ``notebook_cache.py``), so cached outputs never hide a page that the
+   current package breaks.
 """
 from __future__ import annotations
 
@@ -227,8 +230,17 @@ def _add_static_path(app: Sphinx, config) -> None:
     config.html_static_path.append(str(HERE / "static"))
 
 
+def _check_notebook_cache(app: Sphinx, config) -> None:
+    import notebook_cache
+
+    path = getattr(config, "nb_execution_cache_path", "") or str(notebook_cache.CACHE)
+    if getattr(config, "nb_execution_mode", "") == "cache":
+        notebook_cache.open_cache(Path(path))
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _check_config)
+    app.connect("config-inited", _check_notebook_cache)
     app.connect("config-inited", _add_static_path)
     app.connect("config-inited", _theme_defaults)
     app.connect("builder-inited", _copy_assets)

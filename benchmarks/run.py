@@ -6,7 +6,7 @@
     python benchmarks/run.py --only pooling  # pages whose path contains "pooling"
     DLCOURSE_DEVICE=cuda python benchmarks/run.py   # the same on a GPU
 
-Prints Markdown tables. Budgets live here, not in tests: a page over budget is flagged, never failed.
+Prints Markdown tables. Budgets live in benchmarks/budgets.py, not in tests: a page over budget is flagged, never failed.
 """
 from __future__ import annotations
 
@@ -14,16 +14,9 @@ import argparse
 import os
 import pathlib
 import sys
-import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DEFAULT_BUDGET_S = 60.0
-# Pages whose budget differs from the default (Notes §3.9 pages load ImageNet networks and run gradient ascent).
-BUDGETS_S = {
-    "chapters/03_vision/visualization.ipynb": 90.0,
-    "chapters/03_vision/deep_dream.ipynb": 90.0,
-    "chapters/03_vision/style_transfer.ipynb": 90.0,
-}
+sys.path[:0] = [str(ROOT / "_ext"), str(ROOT / "benchmarks")]
 
 
 def chapter_notebooks(only: str | None = None) -> list[pathlib.Path]:
@@ -32,42 +25,28 @@ def chapter_notebooks(only: str | None = None) -> list[pathlib.Path]:
     return [p for p in paths if only is None or only in str(p)]
 
 
-def time_notebook(path: pathlib.Path, timeout: int = 600) -> tuple[float, str]:
-    """Execute a notebook in a fresh kernel (its own folder as working directory); return (seconds, status)."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    try:
-        client.execute()
-        status = "ok"
-    except Exception as err:  # report, don't stop the benchmark
-        status = f"FAILED: {type(err).__name__}"
-    return time.perf_counter() - start, status
-
-
 def run_notebooks(only: str | None) -> None:
-    print("\n## Pages (wall time of a full execution in a fresh kernel)\n")
-    print("| page | seconds | budget | status |")
-    print("| --- | ---: | ---: | --- |")
-    total = 0.0
-    for path in chapter_notebooks(only):
-        rel = str(path.relative_to(ROOT))
-        budget = BUDGETS_S.get(rel, DEFAULT_BUDGET_S)
-        seconds, status = time_notebook(path)
-        total += seconds
-        flag = "" if seconds <= budget else " (over budget)"
-        print(f"| {rel} | {seconds:.1f} | {budget:.0f} | {status}{flag} |", flush=True)
-    print(f"| **all pages** | **{total:.1f}** | 900 | |")
+    """Execute the pages exactly as the tests do (nbval, one fresh kernel per notebook, one after another) and print
+    the table that the test run prints: the same hook (``conftest.py``) measures both, into
+    ``_build/page-times.json``."""
+    import json
+    import subprocess
+
+    import budgets
+    import notebook_cache
+
+    paths = [str(p.relative_to(ROOT)) for p in chapter_notebooks(only)]
+    print("\n## Pages (wall time of a full execution in a fresh kernel)\n", flush=True)
+    subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", *paths],
+                   cwd=ROOT, check=False)
+    times = json.loads(notebook_cache.TIMES.read_text())
+    print(notebook_cache.times_table({p: times[p] for p in paths if p in times}, budgets.COURSE_BUDGET_S))
 
 
-def _timeit(fn, device, min_time: float = 0.5) -> float:
-    """Median seconds per call of ``fn`` (torch.utils.benchmark handles warm-up and CUDA synchronisation)."""
-    import torch.utils.benchmark as tb
+def _timeit(fn, device) -> float:
+    from dlcourse.timing import timeit
 
-    return tb.Timer(stmt="fn()", globals={"fn": fn}).blocked_autorange(min_run_time=min_time).median
+    return timeit(fn, repeat=5, warmup=1, device=device, min_time=0.5)
 
 
 def operator_cases(device):
@@ -122,7 +101,7 @@ def run_operators(device) -> None:
 
 def run_extras(device) -> None:
     """Benchmarks that parts of the course provide themselves (style transfer speed, grading throughput)."""
-    from dlcourse.vision.style_bench import style_step_seconds, transform_net_seconds
+    from style_bench import style_step_seconds, transform_net_seconds
 
     print("\n## Style transfer (Notes §3.9.3)\n")
     print("| size | optimisation step (s) | transformation network, one pass (s) |")

@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-__all__ = ["device", "seed_everything", "size_scale", "check_tensor", "check_positive_int", "check_nonnegative_int",
+__all__ = ["device", "resolve_device", "seed_everything", "size_scale", "check_tensor", "check_positive_int", "check_nonnegative_int",
            "check_pair"]
 
 
@@ -33,6 +33,11 @@ def device() -> torch.device:
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def resolve_device(dev: torch.device | str | None) -> torch.device:
+    """``dev`` as a ``torch.device``; ``None`` means :func:`device` (the package's convention everywhere)."""
+    return device() if dev is None else torch.device(dev)
 
 
 def size_scale(dev: torch.device | str | None = None) -> int:

@@ -127,10 +127,10 @@ def test_style_transfer_lowers_style_loss():
     frames = list(style_transfer(feats, content, style, content_layer="b", style_layers=("a", "b"), steps=30,
                                  lr=0.05, beta=1e4, every=10))
     assert len(frames) == 4
-    img, caption, m = frames[-1]
-    assert img.shape == (3, 16, 16) and isinstance(caption, str)
-    assert m["style"] < frames[0][2]["style"]
-    assert 0 <= img.min() and img.max() <= 1
+    last = frames[-1]
+    assert last.image.shape == (3, 16, 16) and isinstance(last.caption, str) and last.step == 30
+    assert last.scalars["style loss"] < frames[0].scalars["style loss"]
+    assert 0 <= last.image.min() and last.image.max() <= 1
 
 
 def test_style_targets_rescale_to_positions():
@@ -150,7 +150,7 @@ def test_style_targets_rescale_to_positions():
 
 def test_transform_net_shapes_training_and_timing():
     from dlcourse.vision import TransformNet, random_crops, train_transform_net
-    from dlcourse.vision.style_bench import transform_net_seconds
+    from style_bench import transform_net_seconds   # benchmarks/ is on the path (conftest.py)
 
     net = TransformNet(width=4, n_residual=1)
     x = torch.rand(2, 3, 16, 20)
@@ -177,7 +177,7 @@ def test_transform_net_shapes_training_and_timing():
 
 
 def test_style_step_seconds_with_a_small_loss_network():
-    from dlcourse.vision.style_bench import style_step_seconds
+    from style_bench import style_step_seconds
 
     class Tiny(torch.nn.Module):
         def __init__(self):

@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from dlcourse.widgets import Frame
 from dlcourse.vision import (deep_dream, gaussian_blur, invert_representation, jitter, l2_penalty, layer_fn,
                              maximize_activation, total_variation)
 
@@ -76,11 +77,11 @@ def test_maximize_activation_increases_target(layer, channel):
     frames = list(maximize_activation(layer_fn(net), layer, channel, size=16, steps=20, lr=0.05, every=5,
                                       octaves=2, generator=torch.Generator().manual_seed(0)))
     assert len(frames) == 5
-    img, caption, m = frames[-1]
-    assert img.shape == (3, 16, 16) and isinstance(caption, str)
-    assert 0 <= img.min() and img.max() <= 1
-    assert m["step"] == 20 and m["activation"] > frames[0][2]["activation"]
-    assert all(f[0].shape == (3, 16, 16) for f in frames)
+    last = frames[-1]
+    assert isinstance(last, Frame) and last.image.shape == (3, 16, 16) and isinstance(last.caption, str)
+    assert 0 <= last.image.min() and last.image.max() <= 1
+    assert last.step == 20 and last.scalars["activation"] > frames[0].scalars["activation"]
+    assert all(f.image.shape == (3, 16, 16) for f in frames)
 
 
 def test_maximize_activation_bad_input():
@@ -96,11 +97,11 @@ def test_maximize_activation_bad_input():
 def test_invert_representation_lowers_feature_error():
     net = TinyNet()
     target = torch.rand(3, 16, 16)
-    frames = list(invert_representation(layer_fn(net), "c1", target, steps=40, lr=0.05, tv=0.0, every=10,
+    frames = list(invert_representation(layer_fn(net), "c1", target, steps=40, lr=0.05, tv_weight=0.0, every=10,
                                         generator=torch.Generator().manual_seed(0)))
     assert len(frames) == 5
-    assert frames[-1][2]["loss"] < 0.5 * frames[0][2]["loss"]
-    assert frames[-1][0].shape == (3, 16, 16)
+    assert frames[-1].scalars["relative error"] < 0.5 * frames[0].scalars["relative error"]
+    assert frames[-1].image.shape == (3, 16, 16) and frames[-1].step == 40
     with pytest.raises(ValueError, match="RGB image"):
         next(invert_representation(layer_fn(net), "c1", torch.rand(2, 3, 8, 8)))
 
@@ -111,7 +112,7 @@ def test_deep_dream_raises_the_layer_norm_and_keeps_size():
     frames = list(deep_dream(layer_fn(net), "c2", photo, octaves=2, steps_per_octave=5, lr=0.02, jitter_px=2,
                              generator=torch.Generator().manual_seed(0)))
     assert len(frames) == 11
-    assert all(f[0].shape == (3, 20, 24) for f in frames)
+    assert all(f.image.shape == (3, 20, 24) for f in frames)
     before = net.features(photo[None], ["c2"])["c2"].pow(2).mean().item()
-    assert frames[-1][2]["activation"] > before
-    assert frames[-1][2]["octave"] == 1
+    assert frames[-1].scalars["activation"] > before
+    assert "octave 1/2" in frames[0].caption and "octave 2/2" in frames[-2].caption and frames[-1].step == 10

@@ -15,7 +15,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .._utils import check_nonnegative_int, check_positive_int, check_tensor
+from .._utils import check_nonnegative_int, check_positive_int, check_tensor, resolve_device
 from .perceptron import gate_weights, heaviside
 
 __all__ = ["xor_from_gates", "tent_map", "sawtooth", "sawtooth_net", "shallow_sawtooth_net", "count_linear_pieces"]
@@ -94,7 +94,7 @@ def sawtooth_net(k: int, device: torch.device | str | None = None, dtype: torch.
     last.weight.data.copy_(tent_out)
     last.bias.data.zero_()
     layers.append(last)
-    return nn.Sequential(*layers).to(device=device, dtype=dtype)
+    return nn.Sequential(*layers).to(device=resolve_device(device), dtype=dtype)
 
 
 def shallow_sawtooth_net(k: int, device: torch.device | str | None = None,
@@ -117,7 +117,7 @@ def shallow_sawtooth_net(k: int, device: torch.device | str | None = None,
     last = nn.Linear(m, 1)
     last.weight.data.copy_(coef[None, :])
     last.bias.data.zero_()
-    return nn.Sequential(first, nn.ReLU(), last).to(device=device, dtype=dtype)
+    return nn.Sequential(first, nn.ReLU(), last).to(device=resolve_device(device), dtype=dtype)
 
 
 def count_linear_pieces(f: Callable[[torch.Tensor], torch.Tensor], lo: float, hi: float, n: int = 10_001,

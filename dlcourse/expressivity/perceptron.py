@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from .._utils import check_nonnegative_int, check_tensor
+from .._utils import check_nonnegative_int, check_tensor, resolve_device
 
 __all__ = ["heaviside", "LOGIC_GATES", "truth_table", "gate_weights", "perceptron_predict", "perceptron_train"]
 
@@ -64,8 +64,8 @@ def truth_table(name: str, device: torch.device | str | None = None,
         output on each row, both of ``dtype`` on ``device``.
     """
     key = _gate_name(name)
-    X = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dtype, device=device)
-    y = torch.tensor(LOGIC_GATES[key], dtype=dtype, device=device)
+    X = torch.tensor([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dtype, device=resolve_device(device))
+    y = torch.tensor(LOGIC_GATES[key], dtype=dtype, device=resolve_device(device))
     return X, y
 
 
@@ -81,7 +81,8 @@ def gate_weights(name: str, device: torch.device | str | None = None,
         raise ValueError(f"{key} is not linearly separable: no single perceptron computes it "
                          f"(gates with hand-set weights: {sorted(_GATE_WEIGHTS)})")
     w1, w2, b = _GATE_WEIGHTS[key]
-    return torch.tensor([w1, w2], dtype=dtype, device=device), torch.tensor(b, dtype=dtype, device=device)
+    dev = resolve_device(device)
+    return torch.tensor([w1, w2], dtype=dtype, device=dev), torch.tensor(b, dtype=dtype, device=dev)
 
 
 def _check_weights(X: torch.Tensor, w: torch.Tensor, b) -> torch.Tensor:

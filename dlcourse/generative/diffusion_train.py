@@ -12,6 +12,7 @@ from torch import nn
 
 from .._utils import check_positive_int
 from .diffusion import diffusion_loss, normalize
+from .registry import register_trained
 from .schedules import make_schedule
 from .unet import DiffusionUNet
 
@@ -99,6 +100,7 @@ def _train_from_config(model: nn.Module, config: dict, progress: bool = True) ->
                            config["schedule"], config["T"], config["seed"], progress=progress)
 
 
+@register_trained("diffusion")
 def diffusion16(device: torch.device | str | None = None, **overrides) -> DiffusionUNet:
     """The 16 px digit denoiser, trained once in about a minute on a CPU and cached (Notes §4.4).
 

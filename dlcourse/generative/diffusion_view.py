@@ -19,7 +19,7 @@ def judge_guess(judge_net: nn.Module, images: torch.Tensor) -> tuple[torch.Tenso
     """The judge's guess for images (N, 1, H, W) in [0, 1]: ``(labels, probabilities)``, each (N,); label 10 means
     "not a digit". The images are resized to the judge's 28×28 first."""
     if images.shape[-1] != 28 or images.shape[-2] != 28:
-        images = F.interpolate(images, size=(28, 28), mode="bilinear", align_corners=False)
+        images = F.interpolate(images, size=(28, 28), mode="bilinear", align_corners=False, antialias=True)
     probs = judge_net(images).softmax(dim=1)
     p, labels = probs.max(dim=1)
     return labels, p

@@ -62,7 +62,7 @@ class VGG16Features(nn.Module):
     There is no pool after block 5 and no classifier. ``description`` says which weights were loaded and why.
     """
 
-    layer_names = VGG16_LAYERS
+    feature_names = VGG16_LAYERS
 
     def __init__(self, source: Literal["hed", "torchvision"] = "hed"):
         super().__init__()
@@ -87,7 +87,12 @@ class VGG16Features(nn.Module):
         return x.flip(1) if self.source == "hed" else x
 
     def forward(self, x: torch.Tensor, layers: Iterable[str] | str | None = None) -> dict[str, torch.Tensor]:
-        """Activations ``{name: tensor}`` of the requested ``layers`` (default: all 13), in the order asked.
+        """The same as :meth:`features`: the module itself is a feature function ``(x, layers) -> {name: …}``."""
+        return self.features(x, layers)
+
+    def features(self, x: torch.Tensor, layers: Iterable[str] | str | None = None) -> dict[str, torch.Tensor]:
+        """Activations ``{name: tensor}`` of the requested ``layers`` (names from :attr:`feature_names`; default:
+        all 13), in the order asked, as :meth:`EfficientNetLite0.features` does.
 
         The forward pass stops after the deepest requested layer, so ``layers=["conv1_1", "conv2_1"]`` is cheap.
         """

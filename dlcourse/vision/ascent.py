@@ -1,8 +1,8 @@
 """Gradient ascent on the input image: activation maximisation, inversion and deep dream (Notes §3.9.1–3.9.2).
 
 The network's weights are fixed and the *image* is the variable. Every routine here is a Python generator that
-yields a frame ``(image, caption, metrics)`` as it goes, so a page can keep the last frame, plot the metrics, or hand
-the generator to a live widget:
+yields a :class:`~dlcourse.widgets.Frame` (image, caption, scalars, step) as it goes, so a page can keep the last frame,
+plot the recorded scalars, or hand the generator to a live view:
 
 * :func:`maximize_activation`: start from noise and climb the mean activation of one channel (or one class logit),
   with the regularisers that keep the picture natural: random jitter, periodic Gaussian blur, an L2 penalty and
@@ -24,12 +24,11 @@ from typing import Callable, Iterator, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 
-from .._utils import check_nonnegative_int, check_positive_int, check_tensor
+from .._utils import check_nonnegative_int, check_positive_int, check_tensor, resolve_device
+from ..widgets.frames import Frame
 
 __all__ = ["jitter", "gaussian_blur", "total_variation", "l2_penalty", "layer_fn", "maximize_activation",
-           "invert_representation", "deep_dream", "Frame"]
-
-Frame = tuple  # (image (3, H, W) in [0, 1], caption str, metrics dict)
+           "invert_representation", "deep_dream"]
 FeaturesFn = Callable[[torch.Tensor, Sequence[str]], Mapping[str, torch.Tensor]]
 
 
@@ -131,7 +130,7 @@ def _check_nonneg(**values: float) -> None:
 # --------------------------------------------------------------------------------------------- generators
 def maximize_activation(features_fn: FeaturesFn, layer: str, channel: int | None = None, size: int = 128,
                         steps: int = 100, lr: float = 0.05, jitter_px: int = 4, blur_sigma: float = 0.5,
-                        blur_every: int = 4, l2: float = 0.0, tv: float = 0.0, octaves: int = 1,
+                        blur_every: int = 4, l2: float = 0.0, tv_weight: float = 0.0, octaves: int = 1,
                         octave_scale: float = 1.4, init: torch.Tensor | None = None, every: int = 5,
                         device: torch.device | str | None = None,
                         generator: torch.Generator | None = None) -> Iterator[Frame]:
@@ -139,7 +138,7 @@ def maximize_activation(features_fn: FeaturesFn, layer: str, channel: int | None
 
     Starting from faint noise around grey, each step takes ``x ← x + lr · g/mean|g|`` with ``g`` the gradient of
 
-        objective(x) − l2 · mean((x − ½)²) − tv · TV(x),   objective = mean of ``channel`` at ``layer``
+        objective(x) − l2 · mean((x − ½)²) − tv_weight · TV(x),   objective = mean of ``channel`` at ``layer``
 
     computed on a jittered copy of ``x``; every ``blur_every`` steps the image is blurred with ``blur_sigma`` and
     it is clipped to [0, 1]. ``channel=None`` maximises the mean squared activation of the whole layer; with
@@ -151,22 +150,22 @@ def maximize_activation(features_fn: FeaturesFn, layer: str, channel: int | None
         layer, channel: what to maximise.
         size: side of the square image at the last octave (ignored when ``init`` is given).
         steps, lr: number of ascent steps and pixel step size (mean absolute change per step).
-        jitter_px, blur_sigma, blur_every, l2, tv: regularisers; all 0 gives the plain ascent of the notes.
+        jitter_px, blur_sigma, blur_every, l2, tv_weight: regularisers; all 0 gives the plain ascent of the notes.
         init: optional start image (3, H, W) in [0, 1].
         every: yield a frame every ``every`` steps (plus the first and the last).
-        device: where to work when ``init`` is not given (default: the feature function's choice, the CPU).
+        device: where to work when ``init`` is not given (``None``: :func:`dlcourse.device`).
         generator: random generator for the start noise and the jitter.
 
     Yields:
-        ``(image, caption, metrics)``: image (3, H, W) in [0, 1] (detached, upsampled to the final size), and
-        ``metrics = {'step', 'activation'}`` with the objective *before* that step's update.
+        :class:`~dlcourse.widgets.Frame`: ``image`` (3, H, W) in [0, 1] (detached, upsampled to the final size),
+        ``step``, and ``scalars = {"activation": …}``, the objective *before* that step's update.
     """
     check_positive_int(steps, "steps")
     check_positive_int(every, "every")
     check_positive_int(octaves, "octaves")
     check_positive_int(blur_every, "blur_every")
     check_nonnegative_int(jitter_px, "jitter_px")
-    _check_nonneg(lr=lr, blur_sigma=blur_sigma, l2=l2, tv=tv)
+    _check_nonneg(lr=lr, blur_sigma=blur_sigma, l2=l2, tv_weight=tv_weight)
     if octave_scale <= 1:
         raise ValueError(f"octave_scale must be > 1, got {octave_scale}")
     if init is not None:
@@ -175,7 +174,7 @@ def maximize_activation(features_fn: FeaturesFn, layer: str, channel: int | None
         check_positive_int(size, "size")
         small = max(16, round(size / octave_scale ** (octaves - 1)))
         noise = torch.rand((1, 3, small, small), generator=generator)
-        x = (0.5 + 0.1 * (noise - 0.5)).to(device if device is not None else "cpu")
+        x = (0.5 + 0.1 * (noise - 0.5)).to(resolve_device(device))
     final = x.shape[-2:] if init is not None else (size, size)
     per_octave = [steps // octaves + (1 if i < steps % octaves else 0) for i in range(octaves)]
     step = 0
@@ -192,13 +191,13 @@ def maximize_activation(features_fn: FeaturesFn, layer: str, channel: int | None
             total = value
             if l2 > 0:
                 total = total - l2 * l2_penalty(x)
-            if tv > 0:
-                total = total - tv * total_variation(x)
+            if tv_weight > 0:
+                total = total - tv_weight * total_variation(x)
             (grad,) = torch.autograd.grad(total, x)
             x = x.detach()
             if step % every == 0:
-                yield _frame(x, final, f"{layer}[{channel}] step {step}: {value.item():.3g}",
-                             {"step": step, "activation": value.item()})
+                yield _frame(x, final, f"{layer}[{channel}] step {step}: {value.item():.3g}", step,
+                             {"activation": value.item()})
             _normalized_step(x, grad, lr)
             if blur_sigma > 0 and (step + 1) % blur_every == 0:
                 x = gaussian_blur(x, blur_sigma)
@@ -206,18 +205,18 @@ def maximize_activation(features_fn: FeaturesFn, layer: str, channel: int | None
             step += 1
     with torch.no_grad():
         value = _objective(features_fn(x, [layer])[layer], channel).item()
-    yield _frame(x, final, f"{layer}[{channel}] step {step}: {value:.3g}", {"step": step, "activation": value})
+    yield _frame(x, final, f"{layer}[{channel}] step {step}: {value:.3g}", step, {"activation": value})
 
 
 def invert_representation(features_fn: FeaturesFn, layer: str, target: torch.Tensor, steps: int = 200,
-                          lr: float = 0.05, tv: float = 1.0, l2: float = 0.0, jitter_px: int = 0,
+                          lr: float = 0.05, tv_weight: float = 1.0, l2: float = 0.0, jitter_px: int = 0,
                           init: torch.Tensor | None = None, every: int = 10,
                           generator: torch.Generator | None = None) -> Iterator[Frame]:
     """Invert a layer's representation of a photo (the notes' generative approach, Notes §3.9.1); yields frames.
 
     Minimises with Adam over an image ``x`` in [0, 1], started from faint noise,
 
-        ‖Θ_l(x) − Θ_l(x̂)‖² / ‖Θ_l(x̂)‖²  +  tv · TV(x)  +  l2 · mean((x − ½)²)
+        ‖Θ_l(x) − Θ_l(x̂)‖² / ‖Θ_l(x̂)‖²  +  tv_weight · TV(x)  +  l2 · mean((x − ½)²)
 
     where ``Θ_l`` is the activation at ``layer`` and ``x̂ = target``. A shallow layer keeps enough to redraw the
     photo; a deep one keeps *what* is there and loses *where* and the exact colours.
@@ -227,19 +226,19 @@ def invert_representation(features_fn: FeaturesFn, layer: str, target: torch.Ten
         layer: the layer whose representation is matched.
         target: the photo x̂ (3, H, W) or (1, 3, H, W) in [0, 1].
         steps, lr: Adam steps and learning rate.
-        tv, l2, jitter_px: regularisers.
+        tv_weight, l2, jitter_px: regularisers.
         init: optional start image (default: uniform noise in [0.45, 0.55]).
         every: yield a frame every ``every`` steps (plus the first and the last).
         generator: random generator for the start noise and the jitter.
 
     Yields:
-        ``(image, caption, metrics)`` with ``metrics = {'step', 'loss'}``: the relative feature error before the
+        :class:`~dlcourse.widgets.Frame` with ``scalars = {"relative error": …}``: the relative feature error before the
         step's update (at the last frame: of the final image).
     """
     check_positive_int(steps, "steps")
     check_positive_int(every, "every")
     check_nonnegative_int(jitter_px, "jitter_px")
-    _check_nonneg(lr=lr, tv=tv, l2=l2)
+    _check_nonneg(lr=lr, tv_weight=tv_weight, l2=l2)
     target = _check_image(target, "target")
     with torch.no_grad():
         ref = features_fn(target, [layer])[layer].detach()
@@ -257,13 +256,13 @@ def invert_representation(features_fn: FeaturesFn, layer: str, target: torch.Ten
         xj = jitter(x, jitter_px, generator)
         rel = (features_fn(xj, [layer])[layer] - ref).pow(2).sum() / scale
         if step % every == 0 or step == steps:
-            yield (x.detach()[0].clamp(0, 1).clone(), f"inverting {layer}, step {step}: error {rel.item():.3f}",
-                   {"step": step, "loss": rel.item()})
+            yield Frame(x.detach()[0].clamp(0, 1).clone(), f"inverting {layer}, step {step}: error {rel.item():.3f}",
+                        {"relative error": rel.item()}, step)
         if step == steps:
             break
         loss = rel
-        if tv > 0:
-            loss = loss + tv * total_variation(x)
+        if tv_weight > 0:
+            loss = loss + tv_weight * total_variation(x)
         if l2 > 0:
             loss = loss + l2 * l2_penalty(x)
         opt.zero_grad(set_to_none=True)
@@ -294,7 +293,7 @@ def deep_dream(features_fn: FeaturesFn, layer: str, image: torch.Tensor, channel
         generator: random generator for the jitter.
 
     Yields:
-        ``(image, caption, metrics)`` with ``metrics = {'step', 'octave', 'activation'}``.
+        :class:`~dlcourse.widgets.Frame` with ``scalars = {"activation": …}`` (the octave is in the caption).
     """
     check_positive_int(octaves, "octaves")
     check_positive_int(steps_per_octave, "steps_per_octave")
@@ -322,20 +321,19 @@ def deep_dream(features_fn: FeaturesFn, layer: str, image: torch.Tensor, channel
             x = x.detach()
             value = value_t.item()
             if step % every == 0:
-                yield _frame(x, final, f"dreaming {layer}, octave {o + 1}/{octaves}, step {step}",
-                             {"step": step, "octave": o, "activation": value})
+                yield _frame(x, final, f"dreaming {layer}, octave {o + 1}/{octaves}, step {step}", step,
+                             {"activation": value})
             _normalized_step(x, grad, lr)
             x.clamp_(0, 1)
             step += 1
         detail = x - base
     with torch.no_grad():
         value = _objective(features_fn(x, [layer])[layer], channel).item()
-    yield _frame(x, final, f"dreaming {layer}, done after {step} steps",
-                 {"step": step, "octave": octaves - 1, "activation": value})
+    yield _frame(x, final, f"dreaming {layer}, done after {step} steps", step, {"activation": value})
 
 
-def _frame(x: torch.Tensor, size, caption: str, metrics: dict) -> Frame:
+def _frame(x: torch.Tensor, size, caption: str, step: int, scalars: dict) -> Frame:
     img = x.detach()
     if tuple(img.shape[-2:]) != tuple(size):
         img = F.interpolate(img, size=tuple(size), mode="bilinear", align_corners=False)
-    return img[0].clamp(0, 1).clone(), caption, metrics
+    return Frame(img[0].clamp(0, 1).clone(), caption, scalars, step)

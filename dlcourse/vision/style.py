@@ -30,6 +30,7 @@ import torch
 from .._utils import check_positive_int, check_tensor
 from .ascent import _check_image as _as_batch
 from .ascent import total_variation
+from ..widgets.frames import Frame
 
 __all__ = ["gram_matrix", "content_loss", "style_loss", "style_targets", "style_transfer", "CONVENTIONS"]
 
@@ -134,7 +135,7 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
                    layer_weights: Sequence[float] | None = None, alpha: float = 1.0, beta: float = 1e3,
                    steps: int = 100, lr: float = 0.02, tv_weight: float = 0.0, init: str = "content",
                    convention: str = "gatys", every: int = 1,
-                   generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, str, dict]]:
+                   generator: torch.Generator | None = None) -> Iterator[Frame]:
     """Gatys style transfer by gradient descent on the pixels; yields a frame per ``every`` steps (Notes §3.9.3).
 
     Minimises ``α · L_content + β · L_style (+ tv_weight · TV)`` over an image ``o`` in [0, 1] with Adam.
@@ -156,9 +157,9 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
         generator: random generator for the noise start.
 
     Yields:
-        ``(image, caption, metrics)``: the current image (3, H, W) in [0, 1] (detached, on the input's device), a
-        caption, and a dict with ``step``, ``content``, ``style`` (the unweighted losses) and ``total``. The first
-        frame is the start (step 0).
+        :class:`~dlcourse.widgets.Frame`: the current image (3, H, W) in [0, 1] (detached, on the input's device), a
+        caption, the ``step``, and ``scalars = {"content loss": …, "style loss": …}`` (the unweighted losses). The
+        first frame is the start (step 0).
     """
     check_positive_int(steps, "steps")
     check_positive_int(every, "every")
@@ -194,10 +195,9 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
         total = alpha * lc + beta * ls
         if tv_weight > 0:
             total = total + tv_weight * total_variation(x)
-        metrics = {"step": step, "content": lc.item(), "style": ls.item(), "total": total.item()}
         if step % every == 0 or step == steps:
-            yield (x.detach()[0].clamp(0, 1).clone(),
-                   f"step {step}: content {metrics['content']:.3g}, style {metrics['style']:.3g}", metrics)
+            yield Frame(x.detach()[0].clamp(0, 1).clone(), f"step {step}: content {lc.item():.3g}, style {ls.item():.3g}",
+                        {"content loss": lc.item(), "style loss": ls.item()}, step)
         if step == steps:
             break
         opt.zero_grad(set_to_none=True)

@@ -50,8 +50,8 @@ def _perceptron_case(gen: torch.Generator) -> Case:
     return Case(X, w, float(torch.randint(-2, 3, (), generator=gen)))
 
 
-_X4, _NAND = truth_table("NAND")
-_NAND_W, _NAND_B = gate_weights("NAND")
+_X4, _NAND = truth_table("NAND", device="cpu")
+_NAND_W, _NAND_B = gate_weights("NAND", device="cpu")
 
 register(Question(
     qid="expressivity.perceptron_predict",
@@ -85,7 +85,7 @@ register(Question(
 
 def nand_weights() -> tuple[torch.Tensor, torch.Tensor]:
     """Weights ``w`` (2,) and bias ``b`` (a number or 0-d tensor) of a perceptron computing NAND (Notes §1.1)."""
-    return gate_weights("NAND")
+    return gate_weights("NAND", device="cpu")
 
 
 def _gate_of(out) -> torch.Tensor:

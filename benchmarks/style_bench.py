@@ -11,19 +11,15 @@ from typing import Sequence
 
 import torch
 
-from .._utils import check_positive_int
-from .style import style_transfer
-from .transform_net import TransformNet
+from dlcourse._utils import check_positive_int
+from dlcourse.timing import synchronize, timeit
+from dlcourse.vision import TransformNet, style_transfer
 
 __all__ = ["style_step_seconds", "transform_net_seconds"]
 
 DEFAULT_STYLE_LAYERS = ("conv1_2", "conv2_2", "conv3_3")
 DEFAULT_CONTENT_LAYER = "conv3_3"
 
-
-def _sync(dev: torch.device) -> None:
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
 
 
 def style_step_seconds(size: int = 128, steps: int = 3, device: torch.device | str | None = None,
@@ -37,7 +33,7 @@ def style_step_seconds(size: int = 128, steps: int = 3, device: torch.device | s
     check_positive_int(size, "size")
     check_positive_int(steps, "steps")
     if features is None:
-        from ..pretrained import vgg16_features
+        from dlcourse.pretrained import vgg16_features
 
         features = vgg16_features(device).requires_grad_(False)
     dev = next(features.parameters()).device
@@ -46,10 +42,10 @@ def style_step_seconds(size: int = 128, steps: int = 3, device: torch.device | s
     style = torch.rand(3, size, size, generator=g).to(dev)
     times = []
     run = style_transfer(features, content, style, content_layer, style_layers, steps=steps + 1)
-    _sync(dev)
+    synchronize(dev)
     t = time.perf_counter()
     for _ in run:  # one frame per step: the time between frames is one step
-        _sync(dev)
+        synchronize(dev)
         now = time.perf_counter()
         times.append(now - t)
         t = now
@@ -66,18 +62,10 @@ def transform_net_seconds(size: int = 128, repeats: int = 5, device: torch.devic
     check_positive_int(size, "size")
     check_positive_int(repeats, "repeats")
     if net is None:
-        from .._utils import device as default_device
+        from dlcourse import device as default_device
 
         net = TransformNet().to(default_device() if device is None else torch.device(device)).eval()
     dev = next(net.parameters()).device
     x = torch.rand(1, 3, size - size % 4, size - size % 4, device=dev)
-    times = []
     with torch.no_grad():
-        net(x)
-        for _ in range(repeats):
-            _sync(dev)
-            t = time.perf_counter()
-            net(x)
-            _sync(dev)
-            times.append(time.perf_counter() - t)
-    return sorted(times)[len(times) // 2]
+        return timeit(lambda: net(x), repeat=repeats, warmup=1, device=dev)

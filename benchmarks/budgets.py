@@ -1,0 +1,16 @@
+"""Time budgets of the pages, in seconds of a full execution on a quiet 2-core CPU (read by the test run's timing
+table and by ``benchmarks/run.py``). Budgets live here, never in assertions: a page over budget is flagged."""
+
+DEFAULT_BUDGET_S = 60.0
+COURSE_BUDGET_S = 15 * 60.0
+# Pages whose budget differs from the default: the §3.9 pages load ImageNet networks and run gradient ascent.
+BUDGETS_S = {
+    "chapters/03_vision/visualization.ipynb": 90.0,
+    "chapters/03_vision/deep_dream.ipynb": 90.0,
+    "chapters/03_vision/style_transfer.ipynb": 90.0,
+}
+
+
+def budget(path: str) -> float:
+    """The budget of a notebook given by its path relative to the repository root."""
+    return BUDGETS_S.get(path, DEFAULT_BUDGET_S)
