@@ -143,7 +143,8 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, alpha_bar_t, alpha_bar_prev,
         x0_hat = x0_hat.clamp(-1, 1)
     a_t = _alpha(alpha_bar_t, x_t, "alpha_bar_t", low_open=True)
     a_prev = _alpha(alpha_bar_prev, x_t, "alpha_bar_prev")
-    sigma = eta * ((1 - a_prev) / (1 - a_t).clamp_min(1e-12)).sqrt() * (1 - a_t / a_prev.clamp_min(1e-12)).clamp_min(0).sqrt()
+    sigma = (eta * ((1 - a_prev) / (1 - a_t).clamp_min(1e-12)).sqrt()
+             * (1 - a_t / a_prev.clamp_min(1e-12)).clamp_min(0).sqrt())
     sigma = torch.minimum(sigma, (1 - a_prev).sqrt())
     out = a_prev.sqrt() * x0_hat + (1 - a_prev - sigma ** 2).clamp_min(0).sqrt() * eps
     if eta > 0:
@@ -225,8 +226,6 @@ def sample(model: Callable, n: int, image_size: int, steps: int = 20, schedule: 
     """
     n = check_positive_int(n, "n")
     image_size = check_positive_int(image_size, "image_size")
-    last = None
-    for last in sampling_frames(model, (n, 1, image_size, image_size), steps, schedule, T, eta, seed, device, x_T,
-                                clip_x0):
-        pass
+    *_, last = sampling_frames(model, (n, 1, image_size, image_size), steps, schedule, T, eta, seed, device, x_T,
+                               clip_x0)
     return denormalize(last["x_prev"])

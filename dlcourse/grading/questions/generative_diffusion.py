@@ -150,10 +150,12 @@ register(Question(
     mistakes=[
         Mistake("re-noised with alpha_bar_t", lambda x_t, eps, alpha_bar_t, alpha_bar_prev, noise=None:
                 _q_sample(_predict_x0(x_t, eps, alpha_bar_t), alpha_bar_t, eps if noise is None else noise),
-                "Re-noise x̂0 to the NEXT level, ᾱ_{t−1} (alpha_bar_prev), not back to ᾱ_t: each step removes some noise."),
+                "Re-noise x̂0 to the NEXT level, ᾱ_{t−1} (alpha_bar_prev), not back to ᾱ_t: each step removes "
+                "some noise."),
         Mistake("t and t-1 swapped", lambda x_t, eps, alpha_bar_t, alpha_bar_prev, noise=None:
                 _q_sample(_predict_x0(x_t, eps, alpha_bar_prev), alpha_bar_t, eps if noise is None else noise),
-                "x̂0 comes from x_t, which has signal ratio ᾱ_t: use alpha_bar_t to denoise, alpha_bar_prev to re-noise."),
+                "x̂0 comes from x_t, which has signal ratio ᾱ_t: use alpha_bar_t to denoise, alpha_bar_prev to "
+                "re-noise."),
         Mistake("ignores the noise argument", lambda x_t, eps, alpha_bar_t, alpha_bar_prev, noise=None:
                 _q_sample(_predict_x0(x_t, eps, alpha_bar_t), alpha_bar_prev, eps),
                 "When `noise` is given, re-inject it instead of the predicted ε̂ (that is the stochastic sampler)."),
