@@ -175,7 +175,7 @@ def diffusion_loss(model: Callable, x0: torch.Tensor, alpha_bar_table: torch.Ten
 @torch.no_grad()
 def sampling_frames(model: Callable, shape: tuple, steps: int = 20, schedule: str = "cosine", T: int = 1000,
                     eta: float = 0.0, seed: int = 0, device: torch.device | str | None = None,
-                    x_T: torch.Tensor | None = None, clip_x0: bool = False) -> Iterator[dict]:
+                    x_T: torch.Tensor | None = None, clip_x0: bool = True) -> Iterator[dict]:
     """Run the reverse process (Notes §4.4.2) step by step and yield, after each step, a dict with ``k`` (step
     number from 1), ``t`` and ``t_prev`` (timesteps), ``alpha_bar`` (ᾱ_t), ``x_t`` (the batch before the step),
     ``x0_hat`` (the one-shot estimate at this step) and ``x_prev`` (the batch after it), all in the normalised
@@ -183,6 +183,10 @@ def sampling_frames(model: Callable, shape: tuple, steps: int = 20, schedule: st
 
     ``eta`` = 0 re-injects the predicted noise (deterministic, DDIM); η > 0 adds fresh noise (see :func:`ddim_step`);
     ``eta="fresh"`` re-injects only fresh noise, the notes' other reading. ``seed`` fixes x_T and the fresh noise.
+
+    ``clip_x0`` (on by default here, unlike in :func:`reverse_step`) clamps x̂_0 to the data range [−1, 1]: at the
+    first steps ᾱ_t is nearly 0 (the cosine schedule's ᾱ_T is ~1e−9, used as 1e−8), and x̂_0 = (x_t − √(1−ᾱ_t) ε̂)/√ᾱ_t
+    multiplies the network's small error in ε̂ by up to 1/√ᾱ_t = 10⁴.
     """
     from .._utils import device as default_device
 
@@ -206,6 +210,8 @@ def sampling_frames(model: Callable, shape: tuple, steps: int = 20, schedule: st
         alpha = torch.full((x.shape[0],), a_t, device=dev, dtype=x.dtype)
         eps = model(x, alpha)  # a) ε̂ = G(x_t, ᾱ_t)
         x0_hat = predict_x0(x, eps, a_t)  # b) one-shot x̂0
+        if clip_x0:
+            x0_hat = x0_hat.clamp(-1, 1)
         if eta == "fresh":
             z = torch.randn(x.shape, generator=gen).to(dev, x.dtype)
             x_prev = reverse_step(x, eps, a_t, a_prev, noise=z, clip_x0=clip_x0)
@@ -219,7 +225,7 @@ def sampling_frames(model: Callable, shape: tuple, steps: int = 20, schedule: st
 @torch.no_grad()
 def sample(model: Callable, n: int, image_size: int, steps: int = 20, schedule: str = "cosine", T: int = 1000,
            eta: float = 0.0, seed: int = 0, device: torch.device | str | None = None,
-           x_T: torch.Tensor | None = None, clip_x0: bool = False) -> torch.Tensor:
+           x_T: torch.Tensor | None = None, clip_x0: bool = True) -> torch.Tensor:
     """Draw ``n`` images of ``image_size``² pixels with ``steps`` reverse steps; returns (n, 1, H, W) in [0, 1].
 
     Same arguments as :func:`sampling_frames`; with η = 0 the result is a deterministic function of ``x_T``.
