@@ -44,7 +44,8 @@ def sampling_run(models: Mapping[str, nn.Module], judge_net: nn.Module, steps: i
     net = models[name]
     size = int(getattr(net, "config", {}).get("image_size", 16))
     dev = device if device is not None else next(net.parameters()).device
-    for item in sampling_frames(net, (1, 1, size, size), steps=int(steps), schedule=schedule, eta=float(eta),
+    eta = eta if eta == "fresh" else float(eta)
+    for item in sampling_frames(net, (1, 1, size, size), steps=int(steps), schedule=schedule, eta=eta,
                                 seed=int(seed), device=dev):
         k, x0_hat = item["k"], item["x0_hat"]
         if x0_hat is None:
@@ -60,19 +61,20 @@ def sampling_run(models: Mapping[str, nn.Module], judge_net: nn.Module, steps: i
 
 
 def sampling_view(models: Mapping[str, nn.Module] | nn.Module, judge_net: nn.Module | None = None,
-                  device=None, steps: int = 20, presets: list[dict] | None = None, scale: int = 8):
+                  device=None, steps: int = 50, presets: list[dict] | None = None, scale: int = 8):
     """A :class:`~dlcourse.widgets.LiveView` of the reverse process for one sample (Notes §4.4.2).
 
     Each frame shows x_t (left) and the one-shot x̂_0 (right) at one step, with ᾱ_t and the judge's guess on x̂_0
-    in the caption; the curve tracks the judge's confidence. Controls: number of steps, schedule, η (0 =
-    deterministic DDIM, 1 = DDPM's noise; see :func:`~dlcourse.generative.ddim_step`), seed and model.
+    in the caption; the curve tracks the judge's confidence. Controls: number of steps, schedule, the re-injected
+    noise (fresh noise as in the notes, DDPM, DDIM with η = 0.5, or the predicted noise: deterministic DDIM; see
+    :func:`~dlcourse.generative.ddim_step`), seed and model.
 
     Args:
         models: ``{name: denoiser}`` (e.g. ``{"16 px (trained live)": net}``) or one denoiser; each has
             ``config["image_size"]``.
         judge_net: the classifier that names digits (11 logits, the last "not a digit"); ``None`` means
             :func:`dlcourse.generative.judge`.
-        presets: settings precomputed for the static page; by default seeds 0–2 × 10, 20 and 50 steps.
+        presets: settings precomputed for the static page; by default seeds 0–2 × 20, 50 and 100 steps.
         scale: on-screen enlargement of the 1× frames.
     """
     import ipywidgets as W
@@ -93,12 +95,13 @@ def sampling_view(models: Mapping[str, nn.Module] | nn.Module, judge_net: nn.Mod
     controls = {
         "steps": W.IntSlider(value=steps, min=2, max=100, step=1, description="steps"),
         "schedule": W.Dropdown(options=["cosine", "linear"], value="cosine", description="schedule"),
-        "eta": W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.1, description="η"),
+        "eta": W.Dropdown(options=[("fresh ε (the notes)", "fresh"), ("DDPM (η = 1)", 1.0), ("DDIM η = 0.5", 0.5),
+                                   ("predicted ε (DDIM η = 0)", 0.0)], value="fresh", description="noise"),
         "seed": W.IntSlider(value=0, min=0, max=99, description="seed"),
         "model": W.Dropdown(options=names, value=names[0], description="model"),
     }
     if presets is None:
-        presets = [{"seed": s, "steps": n} for s in (0, 1, 2) for n in (10, 20, 50)]
+        presets = [{"seed": s, "steps": n} for s in (0, 1, 2) for n in (20, 50, 100)]
     run: Callable = lambda **params: sampling_run(models, judge_net, device=device, **params)  # noqa: E731
     return LiveView(run, controls, title="Reverse diffusion: x_t (left) and x̂0 (right) at every step",
                     max_frames=101, scale=scale, presets=presets, fps=6.0)
