@@ -1,5 +1,6 @@
-"""Test-run set-up shared by every test: for the notebooks that nbval executes, their timing table and their outputs stored in the book's jupyter-cache (``_ext/notebook_cache.py``), so that the
-book build that follows renders them without executing them again."""
+"""Test-run set-up shared by every test: for the notebooks that nbval executes, their timing table and their outputs
+stored in the book's jupyter-cache (``_ext/notebook_cache.py``), so that the book build that follows renders them
+without executing them again."""
 from __future__ import annotations
 
 import copy

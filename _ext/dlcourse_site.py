@@ -54,7 +54,9 @@ ASSETS = [
 MATHJAX_PATH = f"../{VENDOR}/mathjax/es5/tex-mml-chtml.js"
 WIDGETS_PATH = f"../{VENDOR}/html-manager/dist/embed.js"
 
-FONTAWESOME_CONFIG = "window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {autoReplaceSvg: 'nest'});"
+FONTAWESOME_CONFIG = (
+    "window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {autoReplaceSvg: 'nest'});"
+)
 
 
 def _node_modules(app: Sphinx) -> Path:
@@ -93,7 +95,9 @@ def _copy_assets(app: Sphinx) -> None:
 def _check_config(app: Sphinx, config) -> None:
     """Fail early when the configuration would make pages load MathJax or the widget manager from a CDN."""
     if config.mathjax_path != MATHJAX_PATH:
-        raise ExtensionError(f"mathjax_path must be {MATHJAX_PATH!r} (served from the build), got {config.mathjax_path!r}")
+        raise ExtensionError(
+            f"mathjax_path must be {MATHJAX_PATH!r} (served from the build), got {config.mathjax_path!r}"
+        )
     widgets_js = getattr(config, "nb_ipywidgets_js", None) or {}
     if list(widgets_js) != [WIDGETS_PATH]:
         raise ExtensionError(f"nb_ipywidgets_js must name only {WIDGETS_PATH!r}, got {list(widgets_js)}")
@@ -217,12 +221,16 @@ def _reading_order(app: Sphinx) -> list[str]:
 
 
 def _always_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
-    """The cited-by table depends on every page: re-read the pages that hold one on every build."""
+    """Pages re-read on every build: those with a cited-by table (it depends on every page), and every notebook,
+    so that its outputs always come from the jupyter-cache (which the package fingerprint keeps current), never from
+    a doctree that Sphinx pickled before the package changed. Re-reading a cached notebook executes nothing."""
     docs = []
     for doc in env.found_docs:
         path = Path(env.doc2path(doc))
-        if path.suffix == ".md" and "{cited-by}" in path.read_text(encoding="utf-8"):
-            docs.append(doc)
+        if path.suffix == ".md":
+            text = path.read_text(encoding="utf-8")
+            if "{cited-by}" in text or "{code-cell}" in text:
+                docs.append(doc)
     return docs
 
 

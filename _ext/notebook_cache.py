@@ -38,28 +38,26 @@ def open_cache(path: pathlib.Path = CACHE):
     current = package_fingerprint()
     if not stamp.exists() or stamp.read_text().strip() != current:
         for record in cache.list_cache_records():
-            cache.remove_cache_record(record.pk)
+            cache.remove_cache(record.pk)
         stamp.write_text(current + "\n")
     return cache
 
 
-def store(nb, source: pathlib.Path, seconds: float, cache=None) -> None:
+def store(nb, source: pathlib.Path, seconds: float, cache) -> None:
     """Cache an executed notebook (outputs filled in) under the MyST source it is paired with."""
     from jupyter_cache.base import CacheBundleIn
 
-    cache = cache or open_cache()
     cache.cache_notebook_bundle(CacheBundleIn(nb, str(source), data={"execution_seconds": seconds}),
                                 check_validity=False, overwrite=True)
 
 
-def forget(nb, cache=None) -> None:
+def forget(nb, cache) -> None:
     """Remove the cached execution of this notebook's code, if any."""
-    cache = cache or open_cache()
     try:
         record = cache.match_cache_notebook(nb)
     except KeyError:
         return
-    cache.remove_cache_record(record.pk)
+    cache.remove_cache(record.pk)
 
 
 def write_times(times: dict[str, dict]) -> None:

@@ -8,8 +8,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-__all__ = ["device", "resolve_device", "seed_everything", "size_scale", "check_tensor", "check_positive_int", "check_nonnegative_int",
-           "check_pair"]
+__all__ = ["device", "resolve_device", "seed_everything", "size_scale", "check_tensor", "check_positive_int",
+           "check_nonnegative_int", "check_pair"]
 
 
 def device() -> torch.device:
@@ -23,7 +23,9 @@ def device() -> torch.device:
         try:
             dev = torch.device(forced)
         except RuntimeError as err:
-            raise ValueError(f"DLCOURSE_DEVICE must name a torch device such as 'cpu' or 'cuda', got {forced!r}") from err
+            raise ValueError(
+                f"DLCOURSE_DEVICE must name a torch device such as 'cpu' or 'cuda', got {forced!r}"
+            ) from err
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"DLCOURSE_DEVICE={forced!r} but CUDA is not available on this machine")
         return dev

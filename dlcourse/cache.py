@@ -24,8 +24,8 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import nn
 
-__all__ = ["cache_dir", "cached_model", "cache_key", "shipped_checkpoint", "save_checkpoint", "checkpoint_dir", "sha256_file",
-           "CHECKPOINT_MAX_BYTES"]
+__all__ = ["cache_dir", "cached_model", "cache_key", "shipped_checkpoint", "save_checkpoint", "checkpoint_dir",
+           "sha256_file", "CHECKPOINT_MAX_BYTES"]
 
 CHECKPOINT_MAX_BYTES = 5 * 1024 * 1024
 _FORMAT = 1  # bump to invalidate every cached file at once

@@ -57,7 +57,9 @@ class Choice:
                 raise ValueError(f"option {k} of {self.question[:40]!r} must be (text, correct, feedback), got {opt!r}")
             text, correct, feedback = opt
             if not isinstance(correct, bool):
-                raise TypeError(f"option {k} of {self.question[:40]!r}: 'correct' must be True or False, got {correct!r}")
+                raise TypeError(
+                    f"option {k} of {self.question[:40]!r}: 'correct' must be True or False, got {correct!r}"
+                )
             if not str(feedback).strip():
                 raise ValueError(f"option {k} of {self.question[:40]!r} has no feedback: say why it is right or wrong")
             options.append((str(text), correct, str(feedback)))
@@ -262,7 +264,8 @@ class Quiz:
         spec = json.dumps([q.spec() for q in self.questions]).replace("</", "<\\/")
         body = "".join(self._question_html(i, q) for i, q in enumerate(self.questions))
         script = _SCRIPT % {"uid": json.dumps(self.uid)}
-        return (f'{_STYLE}<div class="dlcourse-quiz" id="{self.uid}"><p><b>{html.escape(self.title)}</b></p>{body}'
+        return (f'{_STYLE}<div class="dlcourse-quiz mathjax_process" id="{self.uid}">'
+                f'<p><b>{html.escape(self.title)}</b></p>{body}'
                 f'<script type="application/json" class="dlcourse-quiz-data">{spec}</script>'
                 f"<script>{script}</script></div>")
 

@@ -39,7 +39,7 @@ def test_heaviside_bad_input():
 def test_truth_table_against_bit_operations(name):
     X, y = truth_table(name)
     assert X.shape == (4, 2) and y.shape == (4,) and X.dtype == torch.float32
-    for (a, b), out in zip(X.int().tolist(), y.int().tolist()):
+    for (a, b), out in zip(X.int().tolist(), y.int().tolist(), strict=True):
         assert GATE_FUNCS[name](a, b) == out
     X2, y2 = truth_table(name.lower(), dtype=torch.float64)
     assert X2.dtype == torch.float64 and torch.equal(y2.float(), y)
@@ -72,7 +72,8 @@ def test_perceptron_predict_independent(device):
     X = torch.randn(50, 6, generator=g, dtype=torch.float64)
     w = torch.randn(6, generator=g, dtype=torch.float64)
     b = 0.3
-    expected = [1.0 if sum(xi * wi for xi, wi in zip(row, w.tolist())) + b >= 0 else 0.0 for row in X.tolist()]
+    expected = [1.0 if sum(xi * wi for xi, wi in zip(row, w.tolist(), strict=True)) + b >= 0 else 0.0
+                for row in X.tolist()]
     for bias in (b, torch.tensor(b, dtype=torch.float64), torch.tensor([b], dtype=torch.float64)):
         out = perceptron_predict(X.to(device), w.to(device), bias.to(device) if torch.is_tensor(bias) else bias)
         assert out.shape == (50,) and out.device.type == device
@@ -99,10 +100,10 @@ def _reference_perceptron(X, y, epochs, lr):
     w, b, errors = [0.0] * len(X[0]), 0.0, []
     for _ in range(epochs):
         mistakes = 0
-        for x, t in zip(X, y):
-            out = 1.0 if sum(a * c for a, c in zip(w, x)) + b >= 0 else 0.0
+        for x, t in zip(X, y, strict=True):
+            out = 1.0 if sum(a * c for a, c in zip(w, x, strict=True)) + b >= 0 else 0.0
             d = t - out
-            w = [wi + lr * d * xi for wi, xi in zip(w, x)]
+            w = [wi + lr * d * xi for wi, xi in zip(w, x, strict=True)]
             b += lr * d
             mistakes += d != 0
         errors.append(mistakes)

@@ -19,8 +19,8 @@ from dlcourse.pretrained._weights import sha256_file, verified_path
 
 def center_crop(x, size=224):
     h, w = x.shape[-2:]
-    t, l = (h - size) // 2, (w - size) // 2
-    return x[..., t:t + size, l:l + size]
+    top, left = (h - size) // 2, (w - size) // 2
+    return x[..., top:top + size, left:left + size]
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +176,7 @@ def test_torchvision_source_with_a_stand_in(monkeypatch, tmp_path):
     import types
 
     tv_state = {}
-    for i, (name, cin, cout) in zip(vgg_mod._TV_CONV_INDEX, vgg_mod._CONVS):
+    for i, (_name, cin, cout) in zip(vgg_mod._TV_CONV_INDEX, vgg_mod._CONVS, strict=True):
         tv_state[f"features.{i}.weight"] = torch.randn(cout, cin, 3, 3)
         tv_state[f"features.{i}.bias"] = torch.randn(cout)
 

@@ -1,11 +1,12 @@
 """The built website in a real browser: headless Chromium, offline, against the site served on 127.0.0.1.
 
 For every page: it loads; its math is typeset by the local MathJax (no raw TeX left); its images load; every frame
-scrubber (an ``input[type=range]`` inside ``.dlcourse-scrubber``) changes its image when moved; widget views are
-rendered by the local widget manager; no console errors and no failed requests; and, resized to a phone in dark
-mode, nothing overflows sideways. Any request to another host is blocked and fails the test: the site must work
-offline. Screenshots of a few pages (phone in dark mode, desktop) are written to ``_build/screenshots/`` (or
-``$DLCOURSE_SCREENSHOTS``) for a person to look at.
+scrubber (an ``input[type=range]`` inside ``.dlcourse-scrubber``) changes its image when moved, and choosing another
+precomputed run in one that has them changes it too; every quiz question answers a wrong choice with "Not quite" and
+the right one with "Right", each with its feedback; widget views are rendered by the local widget manager; no
+console errors and no failed requests; and, resized to a phone in dark mode, nothing overflows sideways. Any
+request to another host is blocked and fails the test: the site must work offline. Screenshots of a few pages (phone
+in dark mode, desktop) are written to ``_build/screenshots/`` (or ``$DLCOURSE_SCREENSHOTS``) for a person to look at.
 
 Needs Debian's ``chromium`` (``apt-get install chromium``; ``$DLCOURSE_CHROMIUM`` names another binary) and the
 ``playwright`` Python package, which drives it over the DevTools protocol without downloading a browser. Under CI
@@ -117,7 +118,8 @@ class PageLog:
 # Wait until MathJax (if the page loads it) has finished its first typesetting pass.
 WAIT_MATHJAX = """async () => {
   const t0 = Date.now();
-  while (document.querySelector('script[src*="mathjax"]') && !(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+  while (document.querySelector('script[src*="mathjax"]')
+         && !(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
     if (Date.now() - t0 > 15000) return 'MathJax did not start';
     await new Promise(r => setTimeout(r, 50));
   }
@@ -132,7 +134,8 @@ CHECK_MATH = """() => {
   const unrendered = math.filter(el => !el.querySelector('mjx-container') && el.tagName !== 'MJX-CONTAINER')
                          .map(el => el.textContent.trim().slice(0, 60));
   const clone = article.cloneNode(true);
-  clone.querySelectorAll('pre, code, script, style, textarea, .highlight, mjx-container, .cell_input').forEach(e => e.remove());
+  clone.querySelectorAll('pre, code, script, style, textarea, .highlight, mjx-container, .cell_input')
+       .forEach(e => e.remove());
   const text = clone.textContent;
   const raw = ['$$', '\\\\(', '\\\\)', '\\\\[', '\\\\]', '\\\\begin{'].filter(d => text.includes(d));
   return {n: math.length, containers: article.querySelectorAll('mjx-container').length, unrendered, raw};
@@ -164,6 +167,57 @@ CHECK_SCRUBBERS = """async () => {
   return out;
 }"""
 
+# Pick another precomputed run in every scrubber that has them: the image, the frame count and the slider follow.
+CHECK_RUN_CHOICES = """async () => {
+  const out = [];
+  for (const box of document.querySelectorAll('.dlcourse-scrubber')) {
+    const select = box.querySelector('select.dlcourse-scrubber-choice');
+    if (!select || select.options.length < 2) continue;
+    const img = box.querySelector('img'), before = img.getAttribute('src');
+    const count = box.querySelector('.dlcourse-scrubber-count').textContent;
+    select.value = select.options[select.selectedIndex === 0 ? 1 : 0].value;
+    select.dispatchEvent(new Event('change', {bubbles: true}));
+    await new Promise(r => setTimeout(r, 50));
+    out.push({changed: img.getAttribute('src') !== before
+                       || box.querySelector('.dlcourse-scrubber-count').textContent !== count});
+  }
+  return out;
+}"""
+
+# In every quiz, answer each question once: a wrong option (or number) and then the right one, reading the verdict
+# and the feedback that appear. The right answers come from the quiz's own data.
+CHECK_QUIZZES = """async () => {
+  const out = [];
+  for (const quiz of document.querySelectorAll('.dlcourse-quiz')) {
+    const spec = JSON.parse(quiz.querySelector('script.dlcourse-quiz-data').textContent);
+    spec.forEach((s, i) => {
+      const q = quiz.querySelector('[data-q="' + i + '"]');
+      const verdict = () => q.querySelector('.dlcourse-quiz-verdict').textContent;
+      const shown = () => [...q.querySelectorAll('.dlcourse-quiz-feedback > div')]
+        .filter(d => !d.hidden).map(d => d.textContent);
+      let wrong, right;
+      if (s.kind === 'choice' && !s.multiple) {
+        const buttons = q.querySelectorAll('button.dlcourse-quiz-option');
+        const bad = s.options.findIndex(o => !o.correct), good = s.options.findIndex(o => o.correct);
+        buttons[bad].click(); wrong = [verdict(), shown()];
+        buttons[good].click(); right = [verdict(), shown()];
+      } else if (s.kind === 'choice') {
+        const boxes = q.querySelectorAll('input[type=checkbox]');
+        boxes.forEach((b, k) => { b.checked = !s.options[k].correct; });
+        q.querySelector('button.dlcourse-quiz-check').click(); wrong = [verdict(), shown()];
+        boxes.forEach((b, k) => { b.checked = s.options[k].correct; });
+        q.querySelector('button.dlcourse-quiz-check').click(); right = [verdict(), shown()];
+      } else {
+        const input = q.querySelector('input'), button = q.querySelector('button.dlcourse-quiz-check');
+        input.value = String(s.answer * 3 + 7); button.click(); wrong = [verdict(), shown()];
+        input.value = String(s.answer); button.click(); right = [verdict(), shown()];
+      }
+      out.push({wrong, right});
+    });
+  }
+  return out;
+}"""
+
 # Widget views that a page keeps (those without an HTML alternative) are rendered by the local widget manager.
 CHECK_WIDGETS = """async () => {
   const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
@@ -177,7 +231,8 @@ CHECK_WIDGETS = """async () => {
 WIDE_ELEMENTS = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
   .filter(e => !(e.parentElement && e.parentElement.getBoundingClientRect().right > window.innerWidth + 1))
-  .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined ? '.' + String(e.className).split(' ').join('.') : ''))"""
+  .slice(0, 3).map(e => e.tagName.toLowerCase()
+    + (e.className && e.className.baseVal === undefined ? '.' + String(e.className).split(' ').join('.') : ''))"""
 
 OVERFLOW = """() => ({scroll: Math.max(document.body.scrollWidth, document.documentElement.scrollWidth),
                width: window.innerWidth, theme: document.documentElement.dataset.theme})"""
@@ -195,7 +250,7 @@ def test_every_page_in_the_browser(server, browser_context):
     site, base = server
     pages = [p.relative_to(site).as_posix() for p in content_pages(site)]
     assert pages, "no pages"
-    problems, scrubbers, total_math = [], 0, 0
+    problems, scrubbers, total_math, choices, questions = [], 0, 0, 0, 0
     started = time.time()
     for rel in pages:
         page, log = _open(browser_context, base + rel, base)
@@ -214,6 +269,19 @@ def test_every_page_in_the_browser(server, browser_context):
                 problems.append(f"{rel}: a scrubber slider has no image")
             elif s["frames"] > 1 and not s["changed"]:
                 problems.append(f"{rel}: moving a scrubber slider did not change its image")
+        for k, run in enumerate(page.evaluate(CHECK_RUN_CHOICES)):
+            choices += 1
+            if not run["changed"]:
+                problems.append(f"{rel}: choosing another precomputed run in scrubber {k + 1} changed nothing")
+        for k, q in enumerate(page.evaluate(CHECK_QUIZZES)):
+            questions += 1
+            (wrong_verdict, wrong_feedback), (right_verdict, right_feedback) = q["wrong"], q["right"]
+            if "Not quite" not in wrong_verdict or not any(t.strip() for t in wrong_feedback):
+                problems.append(f"{rel}: quiz question {k + 1}: a wrong answer got {wrong_verdict!r} {wrong_feedback}")
+            if "Right" not in right_verdict or not any(t.strip() for t in right_feedback):
+                problems.append(
+                    f"{rel}: quiz question {k + 1}: the right answer got {right_verdict!r} {right_feedback}"
+                )
         widgets = page.evaluate(CHECK_WIDGETS)
         if widgets["views"] and not widgets["rendered"]:
             problems.append(f"{rel}: {widgets['views']} widget view(s) not rendered by the widget manager")
@@ -229,8 +297,9 @@ def test_every_page_in_the_browser(server, browser_context):
         problems += [f"{rel}: {e}" for e in log.errors]
         problems += [f"{rel}: tried to reach the network: {u}" for u in log.blocked]
         page.close()
-    print(f"\n{len(pages)} pages, {total_math} math elements, {scrubbers} scrubber sliders "
-          f"checked in {time.time() - started:.1f} s")
+    print(f"\n{len(pages)} pages, {total_math} math elements, {scrubbers} scrubber sliders, {choices} switches "
+          f"between precomputed runs, {questions} quiz questions checked in {time.time() - started:.1f} s")
+    assert questions > 0, "no quiz on any page"
     assert not problems, "\n".join(problems)
 
 

@@ -193,7 +193,7 @@ def test_credits_name_every_photo_and_weights_package():
     from dlcourse.data import PHOTOS
 
     credits = (ROOT / "credits.md").read_text(encoding="utf-8")
-    for name, (source, credit) in PHOTOS.items():
+    for name, (_source, credit) in PHOTOS.items():
         assert f"`{name}`" in credits, f"credits.md does not list the photo {name!r} ({credit})"
         licence = next((lic for lic in ("CC BY 2.0", "CC0", "public domain") if lic in credit), None)
         row = next(line for line in credits.splitlines() if line.startswith(f"| `{name}` |"))

@@ -60,7 +60,7 @@ def test_content_loss_bad_input():
 
 def _direct_style(feats, grams, weights, gatys):
     total = 0.0
-    for f, s, w in zip(feats, grams, weights):
+    for f, s, w in zip(feats, grams, weights, strict=True):
         b, c, h, wd = f.shape
         term = 0.0
         for n in range(b):

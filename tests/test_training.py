@@ -187,7 +187,7 @@ def test_mlp_backward_matches_autograd(activation, out_activation, sizes, seed):
     loss = ((out_ref - target) ** 2).sum() / (2 * B)
     loss.backward()
     linears = [m for m in net if isinstance(m, torch.nn.Linear)]
-    for lin, dW, db, W in zip(linears, grads.weights, grads.biases, weights):
+    for lin, dW, db, W in zip(linears, grads.weights, grads.biases, weights, strict=True):
         assert dW.shape == W.shape and db.shape == (W.shape[0],)
         torch.testing.assert_close(dW, lin.weight.grad, rtol=0, atol=1e-10)
         torch.testing.assert_close(db, lin.bias.grad, rtol=0, atol=1e-10)

@@ -28,7 +28,7 @@ def test_batch_norm2d_gradients_match_torch():
     gy = torch.randn(4, 3, 5, 5, dtype=torch.float64)
     ours = torch.autograd.grad((batch_norm2d(x, w, b) * gy).sum(), (x, w, b))
     ref = torch.autograd.grad((F.batch_norm(x, None, None, w, b, training=True) * gy).sum(), (x, w, b))
-    for a, r in zip(ours, ref):
+    for a, r in zip(ours, ref, strict=True):
         torch.testing.assert_close(a, r)
 
 
@@ -88,7 +88,7 @@ def test_module_gradients_match():
     x = torch.randn(3, 2, 4, 4, requires_grad=True)
     g1 = torch.autograd.grad(ours(x).pow(2).mul(torch.arange(32.).view(1, 2, 4, 4)).sum(), (x, ours.weight))
     g2 = torch.autograd.grad(ref(x).pow(2).mul(torch.arange(32.).view(1, 2, 4, 4)).sum(), (x, ref.weight))
-    for a, b in zip(g1, g2):
+    for a, b in zip(g1, g2, strict=True):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-4)
 
 

@@ -38,7 +38,7 @@ def test_conv_transpose2d_int_arguments_and_gradient():
     torch.testing.assert_close(ours, ref)
     g1 = torch.autograd.grad((ours * gy).sum(), (x, w))
     g2 = torch.autograd.grad((ref * gy).sum(), (x, w))
-    for a, b in zip(g1, g2):
+    for a, b in zip(g1, g2, strict=True):
         torch.testing.assert_close(a, b)
 
 
@@ -154,7 +154,7 @@ def test_small_cnn_shapes_and_cache(tmp_path, monkeypatch):
     first = pretrained_digit_cnn(classes=(0, 1), epochs=1, device="cpu")
     assert len(list((tmp_path / "cache").glob("*.pt"))) == 1
     again = pretrained_digit_cnn(classes=(1, 0), epochs=1, device="cpu")   # loaded from the cache
-    for a, b in zip(first.parameters(), again.parameters()):
+    for a, b in zip(first.parameters(), again.parameters(), strict=True):
         assert torch.equal(a, b)
     assert not again.training and not again.cache_info["trained"]
     with pytest.raises(ValueError, match="distinct digits"):
@@ -167,6 +167,7 @@ def test_digit_cnn_shapes_and_bad_input():
     from dlcourse.vision import DigitCNN
 
     net = DigitCNN()
-    assert net(torch.rand(2, 1, 28, 28)).shape == (2, 10) and net.features(torch.rand(2, 1, 28, 28)).shape == (2, 64, 7, 7)
+    assert net(torch.rand(2, 1, 28, 28)).shape == (2, 10)
+    assert net.features(torch.rand(2, 1, 28, 28)).shape == (2, 64, 7, 7)
     with pytest.raises(ValueError, match=r"\(N, 1, 28, 28\)"):
         net(torch.rand(2, 28, 28))

@@ -44,7 +44,7 @@ def test_conv2d_matches_torch_with_gradients(seed):
     torch.testing.assert_close(ours, ref)
     g = torch.randn_like(ref)
     inputs = [x, weight] + ([bias] if bias is not None else [])
-    for a, b in zip(torch.autograd.grad(ours, inputs, g), torch.autograd.grad(ref, inputs, g)):
+    for a, b in zip(torch.autograd.grad(ours, inputs, g), torch.autograd.grad(ref, inputs, g), strict=True):
         torch.testing.assert_close(a, b)
 
 

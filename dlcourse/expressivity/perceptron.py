@@ -158,7 +158,7 @@ def perceptron_train(X: torch.Tensor, y: torch.Tensor, epochs: int = 100, lr: fl
     errors: list[int] = []
     for _ in range(epochs):
         mistakes = 0
-        for x_i, y_i in zip(X, y):
+        for x_i, y_i in zip(X, y, strict=True):
             delta = y_i - heaviside(x_i @ w + b)  # 0 when right, +1 or -1 when wrong
             w = w + lr * delta * x_i
             b = b + lr * delta

@@ -85,8 +85,8 @@ class EfficientNetLite0(nn.Module):
     num_features = 1280
     stage_names = tuple(f"stage{i}" for i in range(1, 8))
     feature_names = ("stem", *(f"block{i}" for i in range(16)), *stage_names, "head", "pooled", "logits")
-    stage_channels = dict(zip(stage_names, _STAGE_CHANNELS))
-    stage_strides = dict(zip(stage_names, _STAGE_STRIDES))
+    stage_channels = dict(zip(stage_names, _STAGE_CHANNELS, strict=True))
+    stage_strides = dict(zip(stage_names, _STAGE_STRIDES, strict=True))
 
     def __init__(self):
         super().__init__()
@@ -176,7 +176,8 @@ class EfficientNetLite0(nn.Module):
 
 
 def efficientnet_lite0(device: torch.device | str | None = None) -> EfficientNetLite0:
-    """A fresh EfficientNet-Lite0 with its ImageNet weights, in eval mode, on ``device`` (default: ``dlcourse.device()``).
+    """A fresh EfficientNet-Lite0 with its ImageNet weights, in eval mode, on ``device`` (default:
+    ``dlcourse.device()``).
 
     Each call builds a new module (so fine-tuning one copy never changes another); the verified weights are read
     from disk once per process and cached. Parameters keep ``requires_grad=True``. See :class:`EfficientNetLite0`

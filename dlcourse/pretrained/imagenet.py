@@ -29,17 +29,23 @@ def imagenet_classes() -> list[str]:
 
 
 def top_classes(logits: torch.Tensor, k: int = 5) -> list[list[tuple[str, float]]]:
-    """The ``k`` most probable classes of each row of ``logits`` (B, 1000) or (1000,): ``[[(name, probability), …], …]``.
+    """The ``k`` most probable classes of each row of ``logits`` (B, 1000) or (1000,).
 
+    Returns ``[[(name, probability), …], …]``, one list per row, most probable first.
     Probabilities are the softmax of the logits. A 1-D input gives a list with one entry.
     """
     check_tensor(logits, "logits", ndim=(1, 2), floating=True)
     k = check_positive_int(k, "k")
     logits = logits[None] if logits.dim() == 1 else logits
     if logits.shape[1] != 1000:
-        raise ValueError(f"logits must have 1000 ImageNet classes in the last dimension, got shape {tuple(logits.shape)}")
+        raise ValueError(
+            f"logits must have 1000 ImageNet classes in the last dimension, got shape {tuple(logits.shape)}"
+        )
     if k > 1000:
         raise ValueError(f"k must be at most 1000, got {k}")
     p, idx = logits.detach().float().softmax(1).topk(k, dim=1)
     names = _names()
-    return [[(names[i], float(q)) for i, q in zip(row_i.tolist(), row_p.tolist())] for row_i, row_p in zip(idx, p)]
+    return [
+        [(names[i], float(q)) for i, q in zip(row_i.tolist(), row_p.tolist(), strict=True)]
+        for row_i, row_p in zip(idx, p, strict=True)
+    ]

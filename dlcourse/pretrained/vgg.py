@@ -109,7 +109,7 @@ class VGG16Features(nn.Module):
         last = max(VGG16_LAYERS.index(n) for n in wanted)
         found = {}
         h = self.preprocess(x)
-        for k, name in enumerate(VGG16_LAYERS[: last + 1]):
+        for name in VGG16_LAYERS[: last + 1]:
             if name.endswith("_1") and name != "conv1_1":
                 h = F.max_pool2d(h, 2, 2, ceil_mode=True)
             h = F.relu(self.convs[name](h))
@@ -166,7 +166,7 @@ def _torchvision_state() -> dict[str, torch.Tensor]:
 
     tv = VGG16_Weights.IMAGENET1K_V1.get_state_dict(progress=False)
     state = {}
-    for name, idx in zip(VGG16_LAYERS, _TV_CONV_INDEX):
+    for name, idx in zip(VGG16_LAYERS, _TV_CONV_INDEX, strict=True):
         state[f"convs.{name}.weight"] = tv[f"features.{idx}.weight"]
         state[f"convs.{name}.bias"] = tv[f"features.{idx}.bias"]
     return state

@@ -83,14 +83,14 @@ def _check_params(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor
     if len(weights) == 0 or len(weights) != len(biases):
         raise ValueError(f"expected as many biases as weights (at least one layer), got {len(weights)} weights "
                          f"and {len(biases)} biases")
-    for l, (W, b) in enumerate(zip(weights, biases), start=1):
-        check_tensor(W, f"weights[{l - 1}] (W_{l})", ndim=2, floating=True)
-        check_tensor(b, f"biases[{l - 1}] (b_{l})", ndim=1, floating=True)
+    for ell, (W, b) in enumerate(zip(weights, biases, strict=True), start=1):  # ell: the notes' layer number l
+        check_tensor(W, f"weights[{ell - 1}] (W_{ell})", ndim=2, floating=True)
+        check_tensor(b, f"biases[{ell - 1}] (b_{ell})", ndim=1, floating=True)
         if b.shape[0] != W.shape[0]:
-            raise ValueError(f"b_{l} must have shape ({W.shape[0]},) to match W_{l} {tuple(W.shape)}, "
+            raise ValueError(f"b_{ell} must have shape ({W.shape[0]},) to match W_{ell} {tuple(W.shape)}, "
                              f"got {tuple(b.shape)}")
-        if l > 1 and W.shape[1] != weights[l - 2].shape[0]:
-            raise ValueError(f"W_{l} must have {weights[l - 2].shape[0]} columns (the width of layer {l - 1}), "
+        if ell > 1 and W.shape[1] != weights[ell - 2].shape[0]:
+            raise ValueError(f"W_{ell} must have {weights[ell - 2].shape[0]} columns (the width of layer {ell - 1}), "
                              f"got shape {tuple(W.shape)}")
 
 
@@ -113,7 +113,7 @@ def init_mlp(sizes: Sequence[int], init: str = "xavier", generator: torch.Genera
     if init not in ("xavier", "he"):
         raise ValueError(f"init must be 'xavier' or 'he', got {init!r}")
     weights, biases = [], []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         if init == "xavier":
             bound = math.sqrt(6.0 / (n_in + n_out))
             W = (torch.rand(n_out, n_in, generator=generator, dtype=dtype) * 2 - 1) * bound
@@ -148,7 +148,7 @@ def mlp_forward(X: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequen
     K = len(weights)
     names = [activation] * (K - 1) + [out_activation]
     a, activations, zs = X, [X], []
-    for W, b, name in zip(weights, biases, names):
+    for W, b, name in zip(weights, biases, names, strict=True):
         z = a @ W.T + b  # z_l = W_l a_{l-1} + b_l, one row per example
         a = ACTIVATIONS[name][0](z)  # a_l = σ_l(z_l)
         zs.append(z)
@@ -185,10 +185,11 @@ def mlp_backward(cache: MLPCache, weights: Sequence[torch.Tensor], dL_dout: torc
     deltas: list[torch.Tensor] = [None] * K  # type: ignore[list-item]
     delta = dL_dout * ACTIVATIONS[cache.names[-1]][1](cache.zs[-1])  # δ_K
     deltas[K - 1] = delta
-    for l in range(K - 2, -1, -1):  # 0-based index of layer l+1
-        delta = (delta @ weights[l + 1]) * ACTIVATIONS[cache.names[l]][1](cache.zs[l])  # δ_l = W_{l+1}^T δ_{l+1} ⊙ σ'
-        deltas[l] = delta
-    dW = [d.T @ a_prev for d, a_prev in zip(deltas, cache.activations[:-1])]  # δ_l a_{l-1}^T, summed over the batch
+    for i in range(K - 2, -1, -1):  # i = l - 1, the 0-based index of layer l
+        delta = (delta @ weights[i + 1]) * ACTIVATIONS[cache.names[i]][1](cache.zs[i])  # δ_l = W_{l+1}^T δ_{l+1} ⊙ σ'
+        deltas[i] = delta
+    # δ_l a_{l-1}^T, summed over the batch
+    dW = [d.T @ a_prev for d, a_prev in zip(deltas, cache.activations[:-1], strict=True)]
     db = [d.sum(dim=0) for d in deltas]
     return MLPGrads(weights=dW, biases=db, deltas=deltas)
 
@@ -222,13 +223,13 @@ def mlp_to_module(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor
     _check_activation(out_activation, "out_activation")
     layers: list[nn.Module] = []
     K = len(weights)
-    for l, (W, b) in enumerate(zip(weights, biases), start=1):
+    for ell, (W, b) in enumerate(zip(weights, biases, strict=True), start=1):  # ell: the notes' layer number l
         lin = nn.Linear(W.shape[1], W.shape[0], dtype=W.dtype, device=W.device)
         with torch.no_grad():
             lin.weight.copy_(W)
             lin.bias.copy_(b)
         layers.append(lin)
-        name = activation if l < K else out_activation
+        name = activation if ell < K else out_activation
         if name != "identity":
             layers.append(_MODULES[name]())
     return nn.Sequential(*layers)

@@ -71,7 +71,10 @@ def quadratic_grad(w: torch.Tensor, H: torch.Tensor, w_star: torch.Tensor | None
 
 
 def rosenbrock(w: torch.Tensor, a: float = 1.0, b: float = 100.0) -> torch.Tensor:
-    """Rosenbrock's banana valley $(a - w_1)^2 + b (w_2 - w_1^2)^2$, minimum 0 at $(a, a^2)$; ``w`` (..., 2) -> (...)."""
+    """Rosenbrock's banana valley $(a - w_1)^2 + b (w_2 - w_1^2)^2$, minimum 0 at $(a, a^2)$.
+
+    ``w`` (..., 2) -> (...).
+    """
     check_tensor(w, "w", floating=True)
     if w.dim() == 0 or w.shape[-1] != 2:
         raise ValueError(f"w must have shape (..., 2), got {tuple(w.shape)}")

@@ -91,7 +91,7 @@ def layer_fn(model: torch.nn.Module) -> FeaturesFn:
     Uses ``model.features(x, layers)`` when the model has such a method (EfficientNet-Lite0), else
     ``model(x, layers)`` (VGG16's feature stack).
     """
-    if hasattr(model, "features") and callable(getattr(model, "features")):
+    if hasattr(model, "features") and callable(model.features):
         return lambda x, layers: model.features(x, list(layers))
     return lambda x, layers: model(x, list(layers))
 
@@ -310,7 +310,7 @@ def deep_dream(features_fn: FeaturesFn, layer: str, image: torch.Tensor, channel
     detail = torch.zeros_like(bases[0])
     step = 0
     value = float("nan")
-    for o, (side, base) in enumerate(zip(sizes, bases)):
+    for o, (side, base) in enumerate(zip(sizes, bases, strict=True)):
         if detail.shape[-2:] != base.shape[-2:]:
             detail = F.interpolate(detail, size=side, mode="bilinear", align_corners=False)
         x = (base + detail).clamp(0, 1)

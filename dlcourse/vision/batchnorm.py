@@ -124,7 +124,9 @@ class BatchNorm2d(nn.Module):
             return _normalize(x, self.running_mean, self.running_var, self.weight, self.bias, self.eps)
         n = x.shape[0] * x.shape[2] * x.shape[3]
         if n < 2:
-            raise ValueError(f"BatchNorm2d needs more than one value per channel in training, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"BatchNorm2d needs more than one value per channel in training, got shape {tuple(x.shape)}"
+            )
         mean = x.mean(dim=(0, 2, 3))
         var = x.var(dim=(0, 2, 3), unbiased=False)
         if self.training and self.track_running_stats:

@@ -78,7 +78,9 @@ def receptive_field(layers: Sequence[tuple[int, ...]]) -> int:
     $$r_L = 1 + \\sum_{l=1}^{L} d_l (K_l - 1) \\prod_{m<l} S_m.$$
     """
     if isinstance(layers, (str, bytes)) or not isinstance(layers, Sequence):
-        raise TypeError(f"layers must be a sequence of (kernel, stride[, dilation]) tuples, got {type(layers).__name__}")
+        raise TypeError(
+            f"layers must be a sequence of (kernel, stride[, dilation]) tuples, got {type(layers).__name__}"
+        )
     field, jump = 1, 1
     for i, layer in enumerate(layers):
         if not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3):

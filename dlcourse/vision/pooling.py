@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from .._utils import check_positive_int, check_tensor
+from .._utils import check_tensor
 
 __all__ = ["max_pool2d", "avg_pool2d"]
 

@@ -115,12 +115,12 @@ def style_loss(features: Sequence[torch.Tensor], targets: Sequence[torch.Tensor]
     if len(weights) != len(features):
         raise ValueError(f"weights must have one entry per layer ({len(features)}), got {len(weights)}")
     total = features[0].new_zeros(())
-    for l, (f, s, w) in enumerate(zip(features, targets, weights)):
-        check_tensor(f, f"features[{l}]", ndim=4, floating=True)
-        check_tensor(s, f"targets[{l}]", ndim=(2, 3), floating=True)
+    for i, (f, s, w) in enumerate(zip(features, targets, weights, strict=True)):
+        check_tensor(f, f"features[{i}]", ndim=4, floating=True)
+        check_tensor(s, f"targets[{i}]", ndim=(2, 3), floating=True)
         _, c, h, wd = f.shape
         if s.shape[-2:] != (c, c) or (s.dim() == 3 and s.shape[0] not in (1, f.shape[0])):
-            raise ValueError(f"targets[{l}] must be a Gram matrix of shape ({c}, {c}) or (1 or {f.shape[0]}, {c}, "
+            raise ValueError(f"targets[{i}] must be a Gram matrix of shape ({c}, {c}) or (1 or {f.shape[0]}, {c}, "
                              f"{c}) for features of shape {tuple(f.shape)}, got {tuple(s.shape)}")
         term = (gram_matrix(f) - s).pow(2).sum()
         if convention == "gatys":
@@ -129,8 +129,8 @@ def style_loss(features: Sequence[torch.Tensor], targets: Sequence[torch.Tensor]
     return total
 
 
-def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[str, torch.Tensor]], content: torch.Tensor,
-                   style: torch.Tensor, content_layer: str = "conv4_2",
+def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[str, torch.Tensor]],
+                   content: torch.Tensor, style: torch.Tensor, content_layer: str = "conv4_2",
                    style_layers: Sequence[str] = ("conv1_2", "conv2_2", "conv3_3", "conv4_3"),
                    layer_weights: Sequence[float] | None = None, alpha: float = 1.0, beta: float = 1e3,
                    steps: int = 100, lr: float = 0.02, tv_weight: float = 0.0, init: str = "content",
@@ -196,7 +196,8 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
         if tv_weight > 0:
             total = total + tv_weight * total_variation(x)
         if step % every == 0 or step == steps:
-            yield Frame(x.detach()[0].clamp(0, 1).clone(), f"step {step}: content {lc.item():.3g}, style {ls.item():.3g}",
+            yield Frame(x.detach()[0].clamp(0, 1).clone(),
+                        f"step {step}: content {lc.item():.3g}, style {ls.item():.3g}",
                         {"content loss": lc.item(), "style loss": ls.item()}, step)
         if step == steps:
             break
@@ -208,7 +209,8 @@ def style_transfer(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[
 
 
 def style_targets(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[str, torch.Tensor]],
-                  style: torch.Tensor, layers: Sequence[str], positions: Sequence[int] | None = None) -> list[torch.Tensor]:
+                  style: torch.Tensor, layers: Sequence[str],
+                  positions: Sequence[int] | None = None) -> list[torch.Tensor]:
     """The style representation ``S^l`` of a style image: one Gram matrix (C_l, C_l) per layer (Notes §3.9.3).
 
     An unnormalised Gram matrix grows with the number of positions ``M = H·W``, so it only compares images of the
@@ -224,4 +226,4 @@ def style_targets(features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[s
         fs = features_fn(style, layers)
         if positions is None:
             return [gram_matrix(fs[n])[0].detach() for n in layers]
-        return [(gram_matrix(fs[n], normalize=True)[0] * m).detach() for n, m in zip(layers, positions)]
+        return [(gram_matrix(fs[n], normalize=True)[0] * m).detach() for n, m in zip(layers, positions, strict=True)]

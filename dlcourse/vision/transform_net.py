@@ -102,7 +102,8 @@ def random_crops(images: Sequence[torch.Tensor], n: int, size: int,
     return torch.stack(out)
 
 
-def train_transform_net(net: nn.Module, features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[str, torch.Tensor]],
+def train_transform_net(net: nn.Module,
+                        features_fn: Callable[[torch.Tensor, Sequence[str]], Mapping[str, torch.Tensor]],
                         style: torch.Tensor, contents: torch.Tensor, steps: int = 100, batch_size: int = 4,
                         lr: float = 1e-2, alpha: float = 1.0, beta: float = 1e4, content_layer: str = "conv3_3",
                         style_layers: Sequence[str] = ("conv1_2", "conv2_2", "conv3_3"),

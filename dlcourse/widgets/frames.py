@@ -49,10 +49,14 @@ def to_uint8(image) -> np.ndarray:
             arr = arr[0]
         if arr.ndim == 3:
             if arr.shape[0] not in (1, 3):
-                raise ValueError(f"an image tensor must have shape (3, H, W), (1, H, W) or (H, W), got {tuple(image.shape)}")
+                raise ValueError(
+                    f"an image tensor must have shape (3, H, W), (1, H, W) or (H, W), got {tuple(image.shape)}"
+                )
             arr = np.moveaxis(arr, 0, -1)
         elif arr.ndim != 2:
-            raise ValueError(f"an image tensor must have shape (3, H, W), (1, H, W) or (H, W), got {tuple(image.shape)}")
+            raise ValueError(
+                f"an image tensor must have shape (3, H, W), (1, H, W) or (H, W), got {tuple(image.shape)}"
+            )
     elif isinstance(image, np.ndarray):
         arr = image
         if arr.ndim == 3 and arr.shape[-1] not in (1, 3, 4) and arr.shape[0] in (1, 3):
@@ -60,7 +64,9 @@ def to_uint8(image) -> np.ndarray:
         if arr.ndim == 3 and arr.shape[-1] == 4:
             arr = arr[..., :3]
         if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[-1] in (1, 3))):
-            raise ValueError(f"an image array must have shape (H, W), (H, W, 3), (H, W, 4) or (3, H, W), got {image.shape}")
+            raise ValueError(
+                f"an image array must have shape (H, W), (H, W, 3), (H, W, 4) or (3, H, W), got {image.shape}"
+            )
     else:
         raise TypeError(f"a frame image must be a torch.Tensor or a NumPy array, got {type(image).__name__}")
     if arr.ndim == 3 and arr.shape[-1] == 1:
@@ -85,7 +91,9 @@ def as_frame(item) -> Frame:
         frame = Frame(item.image, item.caption, dict(item.scalars), item.step)
     elif isinstance(item, tuple):
         if not 1 <= len(item) <= 3:
-            raise ValueError(f"a frame tuple must be (image, caption) or (image, caption, scalars), got {len(item)} items")
+            raise ValueError(
+                f"a frame tuple must be (image, caption) or (image, caption, scalars), got {len(item)} items"
+            )
         image, caption, scalars = tuple(item) + ("", {})[len(item) - 1:]
         frame = Frame(image, caption, scalars)
     else:

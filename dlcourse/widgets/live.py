@@ -99,7 +99,9 @@ class LiveView:
                  max_frames: int = 60, scale: int | None = None, curve_every: int = 5, fps: float = 8.0,
                  image_format: str = "auto", presets: Sequence[Mapping[str, object]] | None = None):
         if not callable(run):
-            raise TypeError(f"run must be callable (a function returning a generator of frames), got {type(run).__name__}")
+            raise TypeError(
+                f"run must be callable (a function returning a generator of frames), got {type(run).__name__}"
+            )
         controls = dict(controls or {})
         for name, widget in controls.items():
             if not name.isidentifier():
@@ -194,7 +196,8 @@ class LiveView:
         import ipywidgets as W
 
         frames, history = self.default_run()
-        self.button = W.Button(description="Run", button_style="primary", icon="play", tooltip="Run with these settings")
+        self.button = W.Button(description="Run", button_style="primary", icon="play",
+                               tooltip="Run with these settings")
         self.status = W.Label(value=f"default run: {len(frames)} frames")
         self.image = W.Image(format="png")
         self.image.add_class("dlcourse-pixelated")

@@ -9,7 +9,7 @@ import hashlib
 import html
 import itertools
 import json
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -30,7 +30,8 @@ _SCRIPT = """(function () {
   var data = JSON.parse(box.querySelector("script.dlcourse-scrubber-data").textContent);
   var img = box.querySelector("img"), range = box.querySelector("input[type=range]");
   var cap = box.querySelector(".dlcourse-scrubber-caption"), count = box.querySelector(".dlcourse-scrubber-count");
-  var play = box.querySelector("button.dlcourse-scrubber-play"), curves = box.querySelectorAll(".dlcourse-scrubber-curve");
+  var play = box.querySelector("button.dlcourse-scrubber-play"),
+      curves = box.querySelectorAll(".dlcourse-scrubber-curve");
   var selects = box.querySelectorAll("select.dlcourse-scrubber-choice");
   var r = data.start, run = data.runs[r], n = run.frames.length, timer = null;
   function show(k) {
@@ -44,7 +45,10 @@ _SCRIPT = """(function () {
     if (marker && run.marks) { marker.setAttribute("x1", run.marks[k]); marker.setAttribute("x2", run.marks[k]); }
     if (String(range.value) !== String(k)) range.value = String(k);
   }
-  function stop() { if (timer) { clearInterval(timer); timer = null; } play.textContent = "\\u25B6"; play.setAttribute("aria-label", "Play"); }
+  function stop() {
+    if (timer) { clearInterval(timer); timer = null; }
+    play.textContent = "\\u25B6"; play.setAttribute("aria-label", "Play");
+  }
   function pick(changed) {
     // the precomputed run that keeps the changed choice and matches the most of the others
     var want = [].map.call(selects, function (s) { return s.value; }), best = -1, bestScore = -1;
@@ -128,15 +132,17 @@ def _curve_svg(history: Mapping[str, tuple[Sequence[int], Sequence[float]]], fra
     parts = [f'<svg class="dlcourse-scrubber-curve" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
              f'role="img" aria-label="{html.escape(", ".join(history))} per step" '
              'style="max-width:100%;height:auto;font:10px sans-serif;color:inherit">',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" stroke="currentColor" '
+             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" '
+             'stroke="currentColor" stroke-opacity="0.5"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="currentColor" '
              'stroke-opacity="0.5"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="currentColor" stroke-opacity="0.5"/>',
              f'<text x="{left - 3}" y="{top + 4}" text-anchor="end" fill="currentColor">{label1:.3g}</text>',
              f'<text x="{left - 3}" y="{height - bottom}" text-anchor="end" fill="currentColor">{label0:.3g}</text>',
-             f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle" fill="currentColor">step{" (log scale)" if log else ""}</text>']
+             f'<text x="{(left + width - right) / 2}" y="{height - 6}" text-anchor="middle" fill="currentColor">'
+             f'step{" (log scale)" if log else ""}</text>']
     for k, (name, (xs, ys)) in enumerate(history.items()):
         color = _COLORS[k % len(_COLORS)]
-        pts = " ".join(f"{X(s):.1f},{Y(v):.1f}" for s, v in zip(xs, ys) if np.isfinite(v))
+        pts = " ".join(f"{X(s):.1f},{Y(v):.1f}" for s, v in zip(xs, ys, strict=True) if np.isfinite(v))
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.5"/>')
         parts.append(f'<text x="{left + 4 + 70 * k}" y="{top - 6}" fill="{color}">{html.escape(name)}</text>')
     marks = [round(X(s), 1) for s in frame_steps]
@@ -212,8 +218,8 @@ def scrubber_html(frames, title: str = "", scale: int | None = None, fps: float 
     alt = title or "Recorded frames"
     n = len(first["frames"])
     grid = [[lab.get(name, "") for name in names] for lab in labels]
-    payload = json.dumps({"runs": payload_runs, "params": grid, "start": start, "alt": alt,
-                          "labels": [", ".join(f"{n_}: {v}" for n_, v in zip(names, row)) for row in grid]})
+    run_labels = [", ".join(f"{n_}: {v}" for n_, v in zip(names, row, strict=True)) for row in grid]
+    payload = json.dumps({"runs": payload_runs, "params": grid, "start": start, "alt": alt, "labels": run_labels})
     payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     title_html = (f'<div class="dlcourse-scrubber-title" style="font-weight:600;margin-bottom:4px">'
                   f'{html.escape(title)}</div>') if title else ""
@@ -232,8 +238,9 @@ def scrubber_html(frames, title: str = "", scale: int | None = None, fps: float 
     curve_html = ""
     if any(curves):  # one element per run, so that the script finds run k's curve at index k
         hidden = ' style="display:none"'
+        tag = '<svg class="dlcourse-scrubber-curve"'
         curve_html = "".join(
-            c.replace('<svg class="dlcourse-scrubber-curve"', '<svg class="dlcourse-scrubber-curve"' + ("" if k == start else hidden), 1)
+            c.replace(tag, tag + ("" if k == start else hidden), 1)
             if c else f'<span class="dlcourse-scrubber-curve"{hidden}></span>' for k, c in enumerate(curves))
     return (
         f'<div class="dlcourse-scrubber" id="{uid}" style="max-width:100%;overflow-x:auto;margin:0.5em 0">'
@@ -244,7 +251,8 @@ def scrubber_html(frames, title: str = "", scale: int | None = None, fps: float 
         'image-rendering:pixelated">'
         f"{curve_html}</div>"
         '<div style="display:flex;align-items:center;gap:8px;margin-top:4px;max-width:100%">'
-        '<button type="button" class="dlcourse-scrubber-play" aria-label="Play" style="min-width:2.5em">&#9654;</button>'
+        '<button type="button" class="dlcourse-scrubber-play" aria-label="Play" style="min-width:2.5em">'
+        '&#9654;</button>'
         f'<input type="range" min="0" max="{n - 1}" step="1" value="{n - 1}" aria-label="Frame" '
         'style="flex:1 1 auto;min-width:80px;max-width:360px">'
         f'<span class="dlcourse-scrubber-count" style="font-variant-numeric:tabular-nums">{n} / {n}</span></div>'
@@ -276,7 +284,7 @@ class Scrubber:
             runs = [[run[i] for i in even_indices(len(run), max_frames)] for run in runs]
         self.runs = runs
         self.frames = runs[start] if 0 <= start < len(runs) else runs[0]
-        source = dict(zip(frames, runs)) if isinstance(frames, Mapping) else runs[0]
+        source = dict(zip(frames, runs, strict=True)) if isinstance(frames, Mapping) else runs[0]
         self.html = scrubber_html(source, title=title, scale=scale, fps=fps, history=history,
                                   image_format=image_format, params=params, start=start)
         self.title = title
