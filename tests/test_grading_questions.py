@@ -91,7 +91,7 @@ def test_forbidden_is_restored_even_on_error():
     with pytest.raises(ZeroDivisionError):
         with forbidden(["dlcourse.training.momentum_step", "torch.optim.SGD"]) as calls:
             assert training.momentum_step is not original
-            1 / 0
+            raise ZeroDivisionError
     assert training.momentum_step is original and sys.getprofile() is None and calls == []
 
 
@@ -163,3 +163,63 @@ def test_registry_rejects_bad_and_duplicate_ids():
         register(dataclasses.replace(q, module="somewhere.else"))
     with pytest.raises(KeyError, match="known questions"):
         get_question("expressivity.nothing")
+
+
+def test_forbidden_aliases_come_from_one_dotted_name():
+    from dlcourse.grading.forbid import aliases
+
+    assert "dlcourse.vision.conv.conv2d" in aliases("dlcourse.vision.conv2d")
+    assert "torch.conv2d" in aliases("torch.nn.functional.conv2d")
+    assert "dlcourse.training.optim.momentum_step" in aliases("dlcourse.training.momentum_step")
+    assert aliases("torch.Tensor.backward") == ("torch.Tensor.backward",)
+
+    def via_submodule(x, weight, bias=None, stride=1, padding=0):
+        from dlcourse.vision.conv import conv2d
+
+        return conv2d(x, weight, bias, stride, padding)
+
+    def via_torch(x, weight, bias=None, stride=1, padding=0):
+        return torch.conv2d(x, weight, bias, stride, padding)
+
+    q = dataclasses.replace(get_question("vision.conv2d"),
+                            forbid=("dlcourse.vision.conv2d", "torch.nn.functional.conv2d"))
+    for fn, name in ((via_submodule, "dlcourse.vision.conv2d"), (via_torch, "torch.nn.functional.conv2d")):
+        result = _grade(q, fn)
+        assert result.reason == "forbidden call" and name in result.message, result.message
+
+
+def test_replies_are_sealed():
+    import multiprocessing
+    import threading
+
+    from dlcourse.grading import wire
+
+    key = b"k" * 32
+    body = wire.pack({"changed": ["f"]}, b"payload")
+    assert wire.unpack(wire.unseal(key, 3, wire.seal(key, 3, body))) == ({"changed": ["f"]}, b"payload")
+    for bad in (wire.seal(key, 2, body), wire.seal(b"x" * 32, 3, body), body, b""):
+        with pytest.raises(ValueError):
+            wire.unseal(key, 3, bad)
+    parent, child = multiprocessing.Pipe(duplex=True)  # the raw channel speaks Connection's framing
+    recv, send = wire.raw_channel(child.fileno())
+    thread = threading.Thread(target=lambda: send(5, recv(), key))
+    thread.start()
+    parent.send_bytes(body)
+    assert wire.unseal(key, 5, parent.recv_bytes()) == body
+    thread.join()
+
+
+def test_the_guides_example_is_a_working_question():
+    """The example in dlcourse/grading/__init__.py names modules that exist and makes a question that works."""
+    import dlcourse.grading as grading
+
+    code = grading.__doc__.split("::\n\n", 1)[1].split("\n\nRules of thumb")[0]
+    code = "\n".join(line[4:] for line in code.splitlines()).replace("register(Question(", "question = (Question(")
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - our own docstring
+    question = namespace["question"]
+    assert _grade(dataclasses.replace(question, forbid=()), question.reference).passed
+    for mistake in question.mistakes:
+        result = _grade(question, mistake.fn)
+        assert result.reason == "wrong answer" and mistake.hint in result.message
+    assert _grade(question, lambda z: torch.heaviside(z, torch.ones(()))).reason == "forbidden call"

@@ -16,8 +16,10 @@ QUESTIONS = ["expressivity.dense_params", "training.momentum_step"]
 EXPECTED = {
     "files.ipynb": (1, 1, ""),
     "forbidden.ipynb": (0, 0, "expressivity.dense_params: forbidden call; training.momentum_step: forbidden call"),
+    "hidden_only.ipynb": (0, 0, "expressivity.dense_params: wrong answer; training.momentum_step: wrong answer"),
     "huge_allocation.ipynb": (1, 1, "error in cell 2 (MemoryError); error in cell 3 (RuntimeError)"),
     "import_error.ipynb": (1, 1, "error in cell 1 (ModuleNotFoundError)"),
+    "library_calls.ipynb": (1, 1, ""),
     "infinite_loop.ipynb": (1, 0, "timeout in cell 4; training.momentum_step: not reached"),
     "loop_in_answer.ipynb": (1, 0, "training.momentum_step: timeout"),
     "monkeypatch.ipynb": (0, 0, "expressivity.dense_params: wrong answer; training.momentum_step: wrong answer"),
@@ -37,7 +39,8 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Grade every fixture once (2 jobs, 5 s per cell) into a CSV that a submission tries to overwrite."""
+    """Grade every fixture once (2 jobs, 5 s per cell, in sandboxes where they run) into a CSV that a submission
+    tries to overwrite, with feedback files."""
     root = tmp_path_factory.mktemp("grading")
     subs = root / "submissions"
     subs.mkdir()
@@ -48,7 +51,7 @@ def graded(tmp_path_factory):
     out = root / "grades.csv"
     out.write_text("stale content\n")
     main([str(subs), "--out", str(out), "--seed", "7", "--timeout", "5", "--jobs", "2",
-          "--questions", *QUESTIONS])
+          "--feedback", str(root / "feedback"), "--questions", *QUESTIONS])
     return subs, out
 
 
@@ -89,3 +92,36 @@ def test_default_questions_are_those_the_notebooks_check(tmp_path, capsys):
     assert "seed of the hidden cases" in capsys.readouterr().out
     header = (tmp_path / "g.csv").read_text().splitlines()[0]
     assert header == "submission,expressivity.dense_params,training.momentum_step,total,max_total,error"
+
+
+def test_feedback_shows_public_verdicts_and_never_hidden_inputs(graded):
+    from dlcourse.grading import get_question
+    from dlcourse.grading.verdict import _inputs
+
+    _, out = graded
+    folder = out.parent / "feedback"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(n.replace(".ipynb", ".md") for n in EXPECTED)
+    text = (folder / "hidden_only.md").read_text()
+    assert text.count("✔") == 2 and text.count("Hidden cases: ✘ at least one failed (wrong answer)") == 2
+    assert "Count the biases too" in text  # the hint of the mistake it makes on hidden cases
+    for qid in QUESTIONS:
+        q = get_question(qid)
+        for case in q.make_cases(7)[len(q.cases):]:
+            assert _inputs(q, q.ready(case)) not in text
+            assert case.label not in text
+    hidden_sizes = [c.args[0] for c in get_question(QUESTIONS[0]).make_cases(7)[5:] if c.args[0] >= 1000]
+    assert hidden_sizes and not any(f"{n}" in text for n in hidden_sizes)
+    wrong = (folder / "wrong.md").read_text()  # a public failure shows its inputs, as check() does
+    assert "input:    s_in = 784, s_out = 128" in wrong and "Hidden cases: ✘" in wrong
+    assert "Not checked: no function" in (folder / "syntax_error.md").read_text()
+
+
+def test_total_timeout_caps_a_notebook(tmp_path):
+    nb = tmp_path / "slow.ipynb"
+    jupytext.write(jupytext.reads((FIXTURES / "infinite_loop.py").read_text(), fmt="py:percent"), nb)
+    main([str(nb), "--out", str(tmp_path / "g.csv"), "--seed", "7", "--timeout", "30", "--total-timeout", "2",
+          "--questions", *QUESTIONS])
+    with open(tmp_path / "g.csv", newline="") as f:
+        row = list(csv.reader(f))[1]
+    assert row[1:4] == ["1", "0", "1"]
+    assert row[-1] == "total time limit of 2 s reached in cell 4; training.momentum_step: not reached"

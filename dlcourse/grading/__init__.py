@@ -2,36 +2,38 @@
 
 Students write ``from dlcourse.grading import check`` and, under each exercise, ``check("<part>.<function>", fn)``:
 the verdict says pass, or which case failed, what was expected, what came back, and a hint for the known mistakes.
-Instructors grade notebooks with ``python -m dlcourse.grading SUBMISSION.ipynb… --out grades.csv`` (see
+Instructors grade notebooks with ``python -m dlcourse.grading SUBMISSION.ipynb… --out grades.csv`` (each one in a
+sandbox of its own where the system has one; ``--feedback DIR`` writes a file per student; see
 ``python -m dlcourse.grading --help``) and make the student notebooks from the solutions with
 ``python -m dlcourse.grading.make_student exercises/solutions/*.md``.
 
 How to add a question
 =====================
 A question is written in ONE place: a module of :mod:`dlcourse.grading.questions` (one module per part, e.g.
-``questions/vision.py``); every module there is imported automatically. Give it the reference, the cases, the
-plausible wrong answers with their hints, and what the answer may not call::
+``questions/expressivity.py`` for :mod:`dlcourse.expressivity`); every module there is imported automatically. Give
+it the reference, the cases, the plausible wrong answers with their hints, and what the answer may not call. For
+example, the perceptron's step function ``dlcourse.expressivity.heaviside`` (1 where ``z >= 0``, else 0)::
 
     import torch
+    from dlcourse.expressivity import heaviside            # the reference (or define it right here)
     from dlcourse.grading.registry import Case, Mistake, Question, register
-    from dlcourse.vision import relu            # the reference (or define it right here)
 
     def _random_case(gen: torch.Generator) -> Case:          # hidden cases: the grader draws them with its seed
         shape = tuple(torch.randint(1, 6, (2,), generator=gen).tolist())
-        return Case(torch.randn(shape, generator=gen))
+        return Case(torch.randint(-2, 3, shape, generator=gen).float())  # small integers: exact zeros occur
 
     register(Question(
-        qid="vision.relu",                                   # "<subpackage>.<function>": the student's function name
-        reference=relu,                                      # the candidate has the same signature
+        qid="expressivity.heaviside",                        # "<subpackage>.<function>": the student's function name
+        reference=heaviside,                                 # the candidate has the same signature
         cases=[Case(torch.tensor([-1.0, 0.0, 2.0]), label="a negative, a zero and a positive entry"),
                Case(torch.zeros(0), label="edge: an empty tensor")],
         random_case=_random_case, n_random=10,
         mistakes=[                                           # same signature as the reference
-            Mistake("abs", lambda x: x.abs(), "ReLU sets negative inputs to 0; it does not flip their sign."),
-            Mistake("sign", lambda x: -x.clamp(max=0), "Keep the positive part, x where x > 0, not the negative one."),
-            Mistake("leaky", lambda x: torch.where(x > 0, x, 0.1 * x), "ReLU has slope 0 (not 0.1) below zero."),
+            Mistake("strict", lambda z: (z > 0).float(), "The unit fires at exactly 0 too: z >= 0 gives 1."),
+            Mistake("sign", lambda z: torch.sign(z), "The step outputs 0 or 1, never -1: it is not the sign."),
+            Mistake("flipped", lambda z: (z < 0).float(), "1 on the side where z >= 0, 0 on the other side."),
         ],
-        forbid=("dlcourse.vision.relu", "torch.relu", "torch.nn.functional.relu"),
+        forbid=("dlcourse.expressivity.heaviside", "torch.heaviside"),
         rtol=1e-5, atol=1e-6,                                # tolerances that fit the quantity (ints compare exactly)
     ))
 
@@ -44,12 +46,16 @@ Rules of thumb:
 * Give at least three mistakes, each a plausible slip (off-by-one size, missing bias, sign, transposed operand, wrong
   axis, missing scale). ``tests/test_grading_questions.py`` runs every question automatically: the reference must
   pass, and every mistake must fail with its hint in the message.
-* ``forbid`` names the package's own reference (under every name students can import it from) and the PyTorch
-  operator it re-implements; calling either fails the question with a message that says why.
+* ``forbid`` names the package's own reference and the PyTorch operator it re-implements, each by ONE dotted name:
+  the other names it can be imported under (``dlcourse.expressivity.perceptron.heaviside``) are found
+  automatically (:func:`dlcourse.grading.forbid.aliases`). Calling either fails the question with a message that
+  says why; the grader enforces it where the submission cannot switch it off.
 * In the exercise notebook: a statement, a stub whose body is a ``### BEGIN SOLUTION`` / ``### END SOLUTION``
-  block (in ``exercises/solutions/``), the cell ``check("vision.relu", relu)``, and ``score()`` in the last cell.
+  block (in ``exercises/solutions/``), the cell ``check("expressivity.heaviside", heaviside)``, and ``score()`` in the
+  last cell.
 
-Try a question at once: ``check("vision.relu", my_relu)``; strict mode (``DLCOURSE_STRICT=1``) makes a failure raise.
+Try a question at once: ``check("expressivity.heaviside", my_heaviside)``; strict mode (``DLCOURSE_STRICT=1``) makes a
+failure raise.
 """
 from .student import STRICT_ENV, check, score
 from .registry import Case, Mistake, Question, all_questions, get_question, register

@@ -60,7 +60,8 @@ def _kind(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def difference(expected: Any, got: Any, rtol: float = 1e-5, atol: float = 1e-6, where: str = "the output") -> str | None:
+def difference(expected: Any, got: Any, rtol: float = 1e-5, atol: float = 1e-6,
+               where: str = "the output") -> str | None:
     """``None`` when ``got`` matches ``expected``, else one sentence that says where and how they differ.
 
     Tensors must have the expected shape and close values (``rtol``, ``atol``; integer and bool tensors exactly);
@@ -101,7 +102,7 @@ def difference(expected: Any, got: Any, rtol: float = 1e-5, atol: float = 1e-6, 
             return f"{where} should be {_kind(expected)}, got {_kind(got)}"
         if len(got) != len(expected):
             return f"{where} should have {len(expected)} items, got {len(got)}"
-        for i, (e, g) in enumerate(zip(expected, got)):
+        for i, (e, g) in enumerate(zip(expected, got, strict=True)):
             diff = difference(e, g, rtol, atol, f"{where}[{i}]")
             if diff is not None:
                 return diff
@@ -129,7 +130,7 @@ def difference(expected: Any, got: Any, rtol: float = 1e-5, atol: float = 1e-6, 
 def pattern_hint(expected: Any, got: Any) -> str:
     """A hint from the shape of the error alone: a flipped sign, a constant factor, a transpose ("" when none)."""
     if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)) and len(got) == len(expected):
-        for e, g in zip(expected, got):
+        for e, g in zip(expected, got, strict=True):
             if difference(e, g) is not None:
                 return pattern_hint(e, g)
         return ""

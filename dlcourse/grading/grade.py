@@ -2,7 +2,7 @@
 
 A submission's code cells run one by one; right after the cell that (re)defines a question's function, that
 function is run on the question's public and hidden cases, and the outputs are judged in this process. Points earned
-before a later cell times out or crashes are kept.
+before a later cell times out or crashes (or the notebook runs out of its total time) are kept.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,18 +24,29 @@ from .registry import Question, all_questions, get_question
 from .sandbox import Sandbox, SandboxCrash, SandboxTimeout, encode_cases
 from .verdict import Result, judge
 
-__all__ = ["Graded", "grade_submission", "grade_all", "write_csv", "questions_in", "new_seed"]
+__all__ = ["Graded", "Checked", "grade_submission", "grade_all", "write_csv", "questions_in", "new_seed", "run_seed"]
 
 _CHECK_CALL = re.compile(r"""check\(\s*["']([\w]+\.[\w]+)["']""")
 
 
 @dataclass
+class Checked:
+    """What a student may see of a question's check: the verdict on the public cases (with its message), and on
+    the hidden cases (``None`` when they did not run), whose message must not be shown: it names their inputs."""
+
+    public: Result
+    hidden: Result | None = None
+
+
+@dataclass
 class Graded:
-    """The grade of one submission: a :class:`Result` per question and the reasons points were lost."""
+    """The grade of one submission: a :class:`Result` per question, the reasons points were lost, and per
+    question checked, the public and hidden verdicts (:class:`Checked`) that the feedback files show."""
 
     submission: str
     results: dict[str, Result]
     events: list[str] = field(default_factory=list)
+    checked: dict[str, Checked] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -76,9 +88,98 @@ def _fail(q: Question, reason: str, text: str) -> Result:
     return Result(q.qid, False, 0, q.points, f"✘ {q.qid}: {text}", reason)
 
 
+def run_seed(seed: int, run: int) -> int:
+    """The seed of the hidden cases of a question's ``run``-th check in a notebook (0: the first): a notebook that
+    redefines a function is checked on fresh hidden cases, so that nothing learned from one check's inputs helps."""
+    return seed if run == 0 else (seed + 1_000_003 * run) % 2**31
+
+
+class _Stop(Exception):
+    """The notebook's run ends here (the reason is already recorded)."""
+
+
+class _Run:
+    """Grading one notebook in its sandbox: cells in order, each question checked right after the cell that
+    (re)defines its function. :meth:`cell` and :meth:`check` raise :class:`_Stop` when the run must end."""
+
+    def __init__(self, graded: Graded, questions: Sequence[Question], seed: int, box: Sandbox, timeout: float,
+                 total_timeout: float | None):
+        self.graded, self.box, self.seed, self.timeout = graded, box, seed, timeout
+        self.total = total_timeout
+        self.deadline = None if total_timeout is None else time.monotonic() + total_timeout
+        self.by_name: dict[str, list[Question]] = {}
+        for q in questions:
+            self.by_name.setdefault(q.function_name, []).append(q)
+        self.runs: dict[str, int] = {}
+
+    def _limit(self) -> tuple[float, bool]:
+        """``(seconds for the next request, whether that is what is left of the total)``."""
+        if self.deadline is None:
+            return self.timeout, False
+        left = self.deadline - time.monotonic()
+        return (left, True) if left < self.timeout else (self.timeout, False)
+
+    def _out_of_time(self, where: str) -> str:
+        return f"total time limit of {self.total:g} s reached {where}"
+
+    def cell(self, index: int, source: str) -> list[Question]:
+        """Run cell ``index``; the questions whose functions it (re)defined."""
+        limit, total = self._limit()
+        events = self.graded.events
+        try:
+            if limit <= 0:
+                raise SandboxTimeout()
+            error, changed = self.box.run_cell(source, index, list(self.by_name), timeout=limit)
+        except SandboxTimeout:
+            events.append(self._out_of_time(f"in cell {index}") if total else f"timeout in cell {index}")
+            raise _Stop from None
+        except SandboxCrash as err:
+            events.append(f"crashed in cell {index} ({err})")
+            raise _Stop from None
+        if error:
+            kind = "syntax error" if error.startswith(("SyntaxError", "IndentationError")) else "error"
+            events.append(f"{kind} in cell {index} ({error.split(':')[0]})")
+        return [q for name in changed for q in self.by_name[name]]
+
+    def check(self, q: Question) -> None:
+        """Run the notebook's function of ``q`` on its cases, and judge the outcomes here."""
+        run = self.runs[q.qid] = self.runs.get(q.qid, -1) + 1
+        cases = q.make_cases(run_seed(self.seed, run))
+        limit, total = self._limit()
+        try:
+            if limit <= 0:
+                raise SandboxTimeout()
+            outcomes = self.box.run_question(q.qid, encode_cases(cases), timeout=limit)
+        except SandboxTimeout:
+            if total:
+                self.graded.events.append(self._out_of_time(f"while checking {q.qid}"))
+                self._record(q, _fail(q, "timeout", f"the notebook used up its {self.total:g} s."))
+            else:
+                self._record(q, _fail(q, "timeout", f"did not finish within {self.timeout:g} s."))
+            raise _Stop from None
+        except SandboxCrash as err:
+            self._record(q, _fail(q, "crashed", f"the notebook's process crashed ({err})."))
+            self.graded.events.append(f"crashed while checking {q.qid} ({err})")
+            raise _Stop from None
+        n = len(q.cases)
+        public = judge(q, cases[:n], outcomes[:n])
+        ran_hidden = len(cases) > n and (len(outcomes) > n or public.passed)
+        hidden = judge(q, cases[n:], outcomes[n:]) if ran_hidden else None
+        self._record(q, judge(q, cases, outcomes), public, hidden)
+
+    def _record(self, q: Question, result: Result, public: Result | None = None,
+                hidden: Result | None = None) -> None:
+        self.graded.results[q.qid] = result
+        self.graded.checked[q.qid] = Checked(public or result, hidden)
+
+
 def grade_submission(name: str, data: bytes, questions: Sequence[Question], seed: int, timeout: float = 30.0,
-                     memory_mb: int = 2048) -> Graded:
-    """Grade the notebook ``data`` (bytes of an .ipynb) on ``questions`` with the hidden cases of ``seed``."""
+                     memory_mb: int = 2048, isolation: str = "process", hide: Sequence[str] = (),
+                     total_timeout: float | None = None) -> Graded:
+    """Grade the notebook ``data`` (bytes of an .ipynb) on ``questions`` with the hidden cases of ``seed``.
+
+    ``timeout`` limits each cell and each check; ``total_timeout`` (seconds, None: no cap) the whole notebook.
+    ``isolation`` and ``hide`` are those of :class:`~dlcourse.grading.sandbox.Sandbox`."""
     results = {q.qid: _fail(q, "not defined", f"no function {q.function_name} in the notebook.") for q in questions}
     graded = Graded(name, results)
     try:
@@ -86,56 +187,33 @@ def grade_submission(name: str, data: bytes, questions: Sequence[Question], seed
     except Exception:
         graded.events.append("not a readable notebook")
         return graded
-    by_name: dict[str, list[Question]] = {}
-    for q in questions:
-        by_name.setdefault(q.function_name, []).append(q)
-    cases = {q.qid: q.make_cases(seed) for q in questions}
-    payloads = {qid: encode_cases(c) for qid, c in cases.items()}
     try:
-        box = Sandbox(timeout=timeout, memory_mb=memory_mb)
-    except (SandboxTimeout, SandboxCrash) as err:
+        box = Sandbox(timeout=timeout, memory_mb=memory_mb, questions=[q.qid for q in questions],
+                      isolation=isolation, hide=hide)
+    except (SandboxTimeout, SandboxCrash, OSError, RuntimeError) as err:
         graded.events.append(f"the notebook's process did not start ({err or 'timeout'})")
         return graded
     with box:
-        for index, source in enumerate(cells, start=1):
-            try:
-                error, changed = box.run_cell(source, index, list(by_name))
-            except SandboxTimeout:
-                graded.events.append(f"timeout in cell {index}")
-                break
-            except SandboxCrash as err:
-                graded.events.append(f"crashed in cell {index} ({err})")
-                break
-            if error:
-                kind = "syntax error" if error.startswith(("SyntaxError", "IndentationError")) else "error"
-                graded.events.append(f"{kind} in cell {index} ({error.split(':')[0]})")
-            stop = False
-            for q in (q for n in changed for q in by_name[n]):
-                try:
-                    results[q.qid] = judge(q, cases[q.qid], box.run_question(q.qid, payloads[q.qid]))
-                except SandboxTimeout:
-                    results[q.qid] = _fail(q, "timeout", f"did not finish within {timeout:g} s.")
-                    stop = True
-                except SandboxCrash as err:
-                    results[q.qid] = _fail(q, "crashed", f"the notebook's process crashed ({err}).")
-                    graded.events.append(f"crashed while checking {q.qid} ({err})")
-                    stop = True
-                if stop:
-                    break
-            if stop:
-                break
-        else:
-            return graded
-    for qid, r in results.items():  # the run stopped early: later questions were never reached
-        if r.reason == "not defined":
-            results[qid] = _fail(get_question(qid), "not reached", "the notebook stopped before defining it.")
+        run = _Run(graded, questions, seed, box, timeout, total_timeout)
+        try:
+            for index, source in enumerate(cells, start=1):
+                for q in run.cell(index, source):
+                    run.check(q)
+        except _Stop:
+            for qid, r in results.items():  # later questions were never reached
+                if r.reason == "not defined":
+                    results[qid] = _fail(get_question(qid), "not reached", "the notebook stopped before defining it.")
     return graded
 
 
 def grade_all(paths: Sequence[str | os.PathLike], seed: int, timeout: float = 30.0, jobs: int = 1,
               questions: Sequence[str] | None = None, memory_mb: int = 2048,
-              names: Sequence[str] | None = None) -> list[Graded]:
+              names: Sequence[str] | None = None, isolation: str = "process", hide: Sequence[str] = (),
+              total_timeout: float | None = None) -> list[Graded]:
     """Grade every notebook of ``paths`` (all read before any runs), ``jobs`` at a time.
+
+    ``isolation`` is ``"sandbox"`` or ``"process"`` (:func:`~dlcourse.grading.sandbox.choose_isolation` picks one);
+    a sandbox hides the folders of ``paths`` and the folders in ``hide``.
 
     ``questions`` lists ids or part prefixes (``"training"``), graded in every notebook. By default, the questions
     that the notebooks check, each notebook graded on those of the parts it checks (a blank cell in the CSV for
@@ -157,9 +235,14 @@ def grade_all(paths: Sequence[str | os.PathLike], seed: int, timeout: float = 30
     else:
         chosen = questions_in(sources)
         per_submission = [_same_parts(chosen, data) for data in sources]
+    hide = [*hide, *{str(Path(p).resolve().parent) for p in paths}]
+
+    def grade(item):
+        name, data, chosen_here = item
+        return grade_submission(name, data, chosen_here, seed, timeout, memory_mb, isolation, hide, total_timeout)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda item: grade_submission(item[0], item[1], item[2], seed, timeout, memory_mb),
-                             zip(names, sources, per_submission)))
+        return list(pool.map(grade, zip(names, sources, per_submission, strict=True)))
 
 
 def _same_parts(chosen: Sequence[Question], data: bytes) -> list[Question]:

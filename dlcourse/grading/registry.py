@@ -62,7 +62,8 @@ class Question:
             the instructor's seed draws them).
         mistakes: plausible wrong implementations with the hint each one deserves.
         forbid: dotted names of callables the answer may not call (the package's own reference, the PyTorch operator
-            it re-implements); calling one fails the question.
+            it re-implements), one name each: the other names it is importable under count too
+            (:func:`dlcourse.grading.forbid.aliases`); calling one fails the question.
         prepare: turns a data-only case into the real call (for example builds a ``grad_fn`` from a matrix).
         postprocess: maps an output to what is compared (for example weights to the truth table they compute), for
             questions with many right answers.
@@ -150,7 +151,8 @@ def _discover() -> None:
             importlib.import_module(name)
         except Exception as err:  # one broken part must not take the other parts' exercises down
             DISCOVERY_ERRORS[name] = f"{type(err).__name__}: {err}"
-            warnings.warn(f"questions in {name} are unavailable: {DISCOVERY_ERRORS[name]}", RuntimeWarning)
+            warnings.warn(f"questions in {name} are unavailable: {DISCOVERY_ERRORS[name]}", RuntimeWarning,
+                          stacklevel=2)
 
 
 def get_question(qid: str) -> Question:

@@ -1,35 +1,35 @@
 """Run a submission's code in a separate process, one cell at a time, and its functions on inputs we send.
 
-The child process (:func:`child_main`) starts in an empty temporary directory, in its own session, with a memory
-limit (``RLIMIT_AS``) and its output thrown away. It answers two requests over a private pipe:
+:class:`Sandbox` is the grader's side of one submission. Its process is forked by a ``multiprocessing`` fork server
+that has imported torch and the questions once (a submission starts in milliseconds), then isolates itself
+(:mod:`dlcourse.grading.worker`): with ``isolation="sandbox"`` it joins a bubblewrap sandbox of its own
+(:mod:`dlcourse.grading.isolation`); with ``"process"`` it only gets a session, a temporary directory and limits.
 
-* ``cell``: execute one code cell (IPython magics become no-ops); reply which graded functions it (re)defined;
-* ``run``: call the submission's function of a question on the cases sent (plain data), under the question's ban
-  list, and reply with the outcomes serialised by ``torch.save``.
-
-The parent (:class:`Sandbox`) reads replies as raw bytes, loaded with ``torch.load(weights_only=True)`` or ``json``
-only, never an arbitrary pickle from the child; it enforces the time limit of every request and kills the child's
-whole process group at the end.
-Scoring happens in the parent; nothing the child does can change the reference or the verdict.
+Replies are read as raw bytes, checked against the reply key (:mod:`dlcourse.grading.wire`), and loaded with
+``torch.load(weights_only=True)`` or ``json`` only, never an arbitrary pickle from the child. Every request has a
+time limit; :meth:`Sandbox.close` kills the child and everything it started. Scoring happens in the grader's process;
+nothing the child does can change the reference or the verdict.
 """
 from __future__ import annotations
 
 import contextlib
 import io
-import json
+import multiprocessing
 import os
+import secrets
 import shutil
 import signal
-import multiprocessing
 import sys
 import tempfile
 import threading
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import Sequence
 
-__all__ = ["Sandbox", "SandboxTimeout", "SandboxCrash"]
+from . import isolation, wire
+
+__all__ = ["Sandbox", "SandboxTimeout", "SandboxCrash", "encode_cases", "choose_isolation", "MODES"]
 
 MAX_REPLY = 64 * 2**20  # bytes: a reply larger than this counts as a crash
+MODES = ("auto", "sandbox", "process")
 
 
 class SandboxTimeout(Exception):
@@ -38,6 +38,22 @@ class SandboxTimeout(Exception):
 
 class SandboxCrash(Exception):
     """The child died (or sent something unreadable); the message says how."""
+
+
+def choose_isolation(mode: str = "auto") -> tuple[str, str]:
+    """``(isolation, line)``: the isolation that ``mode`` gives here (``"sandbox"`` or ``"process"``) and one line
+    that says so. ``mode="sandbox"`` raises ``RuntimeError`` with the reason where no sandbox can run."""
+    if mode not in MODES:
+        raise ValueError(f"isolation is one of {', '.join(MODES)}, got {mode!r}")
+    reason = isolation.unavailable() if mode != "process" else "--isolation process was chosen"
+    if reason is None:
+        return "sandbox", (f"isolation: sandbox (bubblewrap {isolation.bwrap()}): each submission sees a read-only "
+                           "system, an empty private folder, no network, no other submission")
+    if mode == "sandbox":
+        raise RuntimeError(f"--isolation sandbox: no sandbox can run here: {reason}")
+    return "process", (f"isolation: process only ({reason}). WARNING: submissions run with your rights: they can "
+                       "read other submissions and your files, use the network and change files you can change; "
+                       "grade untrusted work where a sandbox runs (Linux with user namespaces)")
 
 
 _START_LOCK = threading.Lock()
@@ -60,24 +76,60 @@ def _main_hidden():
         main.__dict__.update(saved) if main is not None else None
 
 
+def visible_folders() -> list[str]:
+    """Folders a sandbox keeps visible (read-only) even inside a hidden one: the package and Python's own."""
+    import dlcourse
+
+    keep = [os.path.dirname(os.path.abspath(dlcourse.__file__)), sys.prefix, sys.base_prefix, sys.exec_prefix]
+    keep += [p for p in sys.path if p and os.path.isdir(p)]
+    return keep
+
+
 class Sandbox:
     """A child process that runs one submission. Use as a context manager; every request has a time limit.
 
-    Children are forked by a ``multiprocessing`` fork server that has imported torch and the questions once, so a
-    submission starts in milliseconds; each child then moves to an empty temporary directory, its own session (so
-    that everything it starts can be killed) and a memory limit.
+    Args:
+        timeout: seconds allowed per request (a cell, a question's cases).
+        memory_mb: memory limit of the child (``RLIMIT_AS`` above what it uses at the start).
+        questions: ids of the questions it may be asked to run (their bans are set up before any cell runs).
+        isolation: ``"sandbox"`` (a bubblewrap sandbox) or ``"process"`` (see :func:`choose_isolation`).
+        hide: folders the submission must not see in a sandbox (the submissions, the output, $HOME, the cwd).
     """
 
-    def __init__(self, timeout: float = 30.0, memory_mb: int = 2048, startup_timeout: float = 120.0):
+    def __init__(self, timeout: float = 30.0, memory_mb: int = 2048, questions: Sequence[str] = (),
+                 isolation: str = "process", hide: Sequence[str] = (), startup_timeout: float = 120.0):
         self.timeout = timeout
-        self.workdir = tempfile.mkdtemp(prefix="dlcourse-grading-")
+        self.jail = self.workdir = None
+        self.proc = self.conn = None
+        self.key, self.seq = secrets.token_bytes(32), 0
+        try:
+            if isolation == "sandbox":
+                from .isolation import Jail
+
+                self.jail = Jail(hide=hide, keep=visible_folders())
+            else:
+                self.workdir = tempfile.mkdtemp(prefix="dlcourse-grading-")
+            self._start(memory_mb, startup_timeout, list(questions))
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, memory_mb: int, startup_timeout: float, questions: list[str]) -> None:
+        from .worker import child_main
+
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["dlcourse.grading._preload"])
         self.conn, child_conn = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=child_main, args=(child_conn, int(memory_mb), self.workdir), daemon=True)
+        jail_pid = self.jail.pid if self.jail is not None else None
+        self.proc = ctx.Process(target=child_main, args=(child_conn, int(memory_mb), jail_pid, self.workdir),
+                                daemon=True)
         with _START_LOCK, _main_hidden():
             self.proc.start()
         child_conn.close()
+        try:
+            self.conn.send_bytes(wire.pack({"questions": questions}, self.key))
+        except OSError:
+            raise self._crash() from None
         self._receive(startup_timeout)  # the child says when it is ready
 
     def __enter__(self) -> "Sandbox":
@@ -88,14 +140,19 @@ class Sandbox:
 
     def close(self) -> None:
         """Kill the child and everything it started, and remove its working directory."""
-        for kill in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
-            try:
-                kill()
-            except (ProcessLookupError, PermissionError, OSError):
-                pass
-        self.proc.join(5)
-        self.conn.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.jail is not None:
+            self.jail.close()  # its PID namespace ends: the kernel kills every process in it
+        if self.proc is not None:
+            for kill in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
+                try:
+                    kill()
+                except (ProcessLookupError, PermissionError, OSError, ValueError):
+                    pass
+            self.proc.join(5)
+        if self.conn is not None:
+            self.conn.close()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _crash(self) -> SandboxCrash:
         self.proc.join(5)
@@ -105,37 +162,40 @@ class Sandbox:
         return SandboxCrash(f"killed by signal {-code}" if code < 0 else f"exit code {code}")
 
     def _receive(self, timeout: float) -> tuple[dict, bytes]:
-        if not self.conn.poll(timeout):
+        if not self.conn.poll(max(timeout, 0)):
             raise SandboxTimeout()
         try:
             message = self.conn.recv_bytes(MAX_REPLY)
-            header, _, payload = message.partition(b"\n")
-            reply = json.loads(header)
-            if not isinstance(reply, dict):
-                raise ValueError
-        except (EOFError, OSError, ValueError):
+        except (EOFError, OSError):
             raise self._crash() from None
-        return reply, payload
-
-    def _request(self, header: dict, payload: bytes = b"") -> tuple[dict, bytes]:
         try:
-            self.conn.send_bytes(json.dumps(header).encode() + b"\n" + payload)
+            return wire.unpack(wire.unseal(self.key, self.seq, message))
+        except ValueError:  # forged by the submission, or garbled
+            raise SandboxCrash("sent an unreadable reply") from None
+
+    def _request(self, header: dict, payload: bytes = b"", timeout: float | None = None) -> tuple[dict, bytes]:
+        self.seq += 1
+        try:
+            self.conn.send_bytes(wire.pack(header, payload))
         except OSError:
             raise self._crash() from None
-        return self._receive(self.timeout)
+        return self._receive(self.timeout if timeout is None else timeout)
 
-    def run_cell(self, source: str, index: int, watch: list[str]) -> tuple[str | None, list[str]]:
+    def run_cell(self, source: str, index: int, watch: list[str],
+                 timeout: float | None = None) -> tuple[str | None, list[str]]:
         """Execute one cell; return ``(error or None, names in watch that the cell (re)defined as callables)``."""
-        reply, _ = self._request({"op": "cell", "source": source, "index": index, "watch": watch})
+        reply, _ = self._request({"op": "cell", "source": source, "index": index, "watch": watch}, timeout=timeout)
         changed = [n for n in reply.get("changed", []) if n in watch]
         error = reply.get("error")
         return (str(error)[:200] if error else None), changed
 
-    def run_question(self, qid: str, cases: bytes) -> list[dict]:
+    def run_question(self, qid: str, cases: bytes, timeout: float | None = None) -> list[dict]:
         """Outcomes of the submission's function of question ``qid`` on the serialised ``cases``."""
         import torch
 
-        reply, payload = self._request({"op": "run", "qid": qid}, cases)
+        reply, payload = self._request({"op": "run", "qid": qid}, cases, timeout=timeout)
+        if reply.get("forbidden"):
+            return [{"status": "forbidden", "message": str(reply["forbidden"])[:200]}]
         if reply.get("error"):
             return [{"status": "error", "message": str(reply["error"])[:300]}]
         try:
@@ -155,89 +215,3 @@ def encode_cases(cases) -> bytes:
     torch.save([[list(c.args), dict(c.kwargs)] for c in cases], buf)
     return buf.getvalue()
 
-
-class _Shell:
-    """Stands in for ``get_ipython()``: magics and shell commands do nothing while grading."""
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args, **kwargs: None
-
-
-def child_main(conn: Connection, memory_mb: int, workdir: str) -> None:  # pragma: no cover - runs in the child
-    """Entry point of the child process (see the module docstring)."""
-    import resource
-
-    os.setsid()
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.chdir(workdir)
-    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
-                       "DLCOURSE_DEVICE": "cpu"})
-    tempfile.tempdir = workdir
-
-    import dlcourse.grading._preload  # noqa: F401 (already imported by the fork server)
-    import torch
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    import dlcourse.grading as grading
-    from dlcourse.grading import registry, student, verdict
-
-    # Everything the loop needs is bound here, before any submitted code runs.
-    get_question, Case, run_cases = registry.get_question, registry.Case, verdict.run_cases
-    transform, dumps, loads = TransformerManager().transform_cell, json.dumps, json.loads
-    save, load, BytesIO, send, recv = torch.save, torch.load, io.BytesIO, conn.send_bytes, conn.recv_bytes
-
-    namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__, "get_ipython": _Shell,
-                       "display": lambda *a, **k: None}
-
-    def quiet_check(qid, candidate, seed=0):
-        """The grader checks later, from outside. A function checked under another name is graded too."""
-        name = str(qid).partition(".")[2]
-        if name.isidentifier() and callable(candidate) and not callable(namespace.get(name)):
-            namespace[name] = candidate
-        return verdict.Result(str(qid), False, 0, 0, "", "graded by the grader")
-
-    grading.check = student.check = quiet_check
-    grading.score = student.score = lambda *qids: (0, 0)
-    try:
-        with open("/proc/self/status") as f:
-            vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-        limit = vm + memory_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (OSError, ValueError, StopIteration):
-        pass  # no /proc or no RLIMIT_AS (macOS): time limits still apply
-
-    seen: dict = {}
-    send(b'{"ready": true}\n')
-    while True:
-        try:
-            header, _, payload = recv().partition(b"\n")
-        except (EOFError, OSError):
-            return
-        request = loads(header)
-        if request.get("op") == "cell":
-            reply: dict = {}
-            try:
-                code = compile(transform(request["source"]), f"<cell {request['index']}>", "exec")
-                exec(code, namespace)
-            except BaseException as err:  # SystemExit and KeyboardInterrupt included
-                reply["error"] = f"{type(err).__name__}: {err}"[:200]
-            changed = []
-            for name in request.get("watch", []):
-                obj = namespace.get(name)
-                if callable(obj) and seen.get(name) is not obj:
-                    seen[name] = obj
-                    changed.append(name)
-            reply["changed"] = changed
-            send(dumps(reply).encode() + b"\n")
-        elif request.get("op") == "run":
-            try:
-                question = get_question(request["qid"])
-                cases = [Case(*a, **k) for a, k in load(BytesIO(payload), weights_only=True)]
-                outcomes = run_cases(question, namespace[question.function_name], cases)
-                buf = BytesIO()
-                save(outcomes, buf)
-                send(b"{}\n" + buf.getvalue())
-            except BaseException as err:
-                send(dumps({"error": f"{type(err).__name__}: {err}"[:300]}).encode() + b"\n")

@@ -22,7 +22,8 @@ class Result:
     """The verdict on one question: ``passed``, ``score`` out of ``max_score``, and a ``message`` for the student.
 
     ``reason`` is a short, stable label of why points were lost ("" when passed): "not implemented",
-    "wrong answer", "error", "forbidden call", "timeout", "not defined".
+    "wrong answer", "error", "forbidden call", "timeout", "not defined". ``hint`` is the hint of a wrong answer
+    (a known mistake's, or one read from the error's pattern), "" when there is none.
     """
 
     qid: str
@@ -31,6 +32,7 @@ class Result:
     max_score: float
     message: str
     reason: str = ""
+    hint: str = ""
 
     def __repr__(self) -> str:
         return f"<Result {self.qid}: {'passed' if self.passed else self.reason} ({self.score:g}/{self.max_score:g})>"
@@ -43,7 +45,7 @@ def plain(value: Any) -> Any:
     """``value`` made of tensors, numbers, strings, None, tuples and lists only (NumPy becomes torch); raises
     ``TypeError`` for anything else. Such values cross process boundaries with ``torch.load(weights_only=True)``."""
     if isinstance(value, torch.Tensor):
-        return value.detach().cpu().clone()
+        return value.detach().cpu().clone().as_subclass(torch.Tensor)
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (tuple, list)):
@@ -61,20 +63,22 @@ def plain(value: Any) -> Any:
     raise TypeError(f"returned a {type(value).__name__}; return tensors, numbers or tuples of them")
 
 
-def run_cases(question: Question, fn: Callable, cases: Sequence[Case]) -> list[dict]:
+def run_cases(question: Question, fn: Callable, cases: Sequence[Case], guard: bool = True) -> list[dict]:
     """Call ``fn`` on each case (a fresh copy, under the question's ban list) and return one outcome per case:
     ``{"status": "ok", "value": ...}``, ``{"status": "error", "message": ...}``, ``{"status": "not_implemented"}``
-    or ``{"status": "forbidden", "message": name}``. Stops at the first case that does not return normally."""
+    or ``{"status": "forbidden", "message": name}``. Stops at the first case that does not return normally.
+
+    ``guard=False`` leaves the ban to the caller (the grader's submission process watches the whole request)."""
     outcomes = []
     for case in cases:
         ready = question.ready(case)
         try:
-            with forbidden(question.forbid) as calls:
-                value = ready.call(fn)
+            with forbidden(question.forbid if guard else ()) as calls:
+                value = plain(ready.call(fn))  # inside the guard: converting runs the candidate's code too
             if calls:
                 outcomes.append({"status": "forbidden", "message": calls[0]})
                 break
-            outcomes.append({"status": "ok", "value": plain(value)})
+            outcomes.append({"status": "ok", "value": value})
         except NotImplementedError:
             outcomes.append({"status": "not_implemented"})
             break
@@ -117,8 +121,8 @@ def judge(question: Question, cases: Sequence[Case], outcomes: Sequence[dict]) -
     """Compare the candidate's ``outcomes`` (from :func:`run_cases`) with the reference on ``cases``."""
     qid, pts = question.qid, question.points
 
-    def fail(reason: str, text: str) -> Result:
-        return Result(qid, False, 0, pts, f"✘ {qid}: {text}", reason)
+    def fail(reason: str, text: str, hint: str = "") -> Result:
+        return Result(qid, False, 0, pts, f"✘ {qid}: {text}", reason, hint)
 
     for i, case in enumerate(cases):
         if i >= len(outcomes):
@@ -154,6 +158,6 @@ def judge(question: Question, cases: Sequence[Case], outcomes: Sequence[dict]) -
         hint = _hint(question, case, got) or pattern_hint(expected, got)
         if hint:
             lines.append(f"  hint:     {hint}")
-        return fail("wrong answer", "\n".join(lines))
+        return fail("wrong answer", "\n".join(lines), hint)
     done = f"passed all {len(cases)} cases" if len(cases) > 1 else "passed"
     return Result(qid, True, pts, pts, f"✔ {qid}: {done} ({pts:g}/{pts:g} point{'' if pts == 1 else 's'}).")

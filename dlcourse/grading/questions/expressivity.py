@@ -36,7 +36,7 @@ register(Question(
         Mistake("sum", lambda s_in, s_out, bias=True: s_in + s_out + (s_out if bias else 0),
                 "Every input connects to every output: the weights number S_in * S_out, not S_in + S_out."),
     ],
-    forbid=("dlcourse.expressivity.dense_params", "dlcourse.expressivity.params.dense_params"),
+    forbid=("dlcourse.expressivity.dense_params",),
 ))
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -75,8 +75,7 @@ register(Question(
         Mistake("flipped", lambda X, w, b: (X @ w + b < 0).float(),
                 "The unit outputs 1 on the side where X w + b >= 0, and 0 on the other side."),
     ],
-    forbid=("dlcourse.expressivity.perceptron_predict", "dlcourse.expressivity.perceptron.perceptron_predict",
-            "torch.heaviside"),
+    forbid=("dlcourse.expressivity.perceptron_predict", "torch.heaviside"),
 ))
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -117,5 +116,5 @@ register(Question(
         Mistake("always on", lambda: (torch.tensor([-1.0, -1.0]), torch.tensor(2.0)),
                 "The unit fires on (1, 1) too: the bias must be smaller than the sum of the two weights' sizes."),
     ],
-    forbid=("dlcourse.expressivity.gate_weights", "dlcourse.expressivity.perceptron.gate_weights"),
+    forbid=("dlcourse.expressivity.gate_weights",),
 ))

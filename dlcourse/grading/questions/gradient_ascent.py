@@ -79,7 +79,7 @@ register(Question(
                 "Flatten the two spatial axes of each channel: features.reshape(B, C, H*W). Reshaping to "
                 "(B, H*W, C) mixes channels and positions."),
     ],
-    forbid=("dlcourse.vision.gram_matrix", "dlcourse.vision.style.gram_matrix"),
+    forbid=("dlcourse.vision.gram_matrix",),
     rtol=1e-4, atol=1e-5,
 ))
 
@@ -118,7 +118,7 @@ register(Question(
         Mistake("norm", lambda features, target: 0.5 * (features - target).norm(),
                 "The loss is the squared norm: 0.5 * sum((F - P)**2), not the norm itself."),
     ],
-    forbid=("dlcourse.vision.content_loss", "dlcourse.vision.style.content_loss", "torch.nn.functional.mse_loss"),
+    forbid=("dlcourse.vision.content_loss", "torch.nn.functional.mse_loss"),
     rtol=1e-4, atol=1e-5,
 ))
 
@@ -147,7 +147,7 @@ def _style_case(gen: torch.Generator) -> Case:
 def _style_variant(gram_normalize=False, factor=lambda c, m: 1.0 / (4 * c ** 2 * m ** 2), use_weights=True):
     def fn(features, targets, weights):
         total = torch.zeros(())
-        for f, s, w in zip(features, targets, weights):
+        for f, s, w in zip(features, targets, weights, strict=True):
             _, c, h, wd = f.shape
             g = _gram(f, normalize=gram_normalize)
             total = total + (w if use_weights else 1.0) * factor(c, h * wd) * ((g - s) ** 2).sum()
@@ -181,6 +181,6 @@ register(Question(
         Mistake("no weights", _style_variant(use_weights=False),
                 "Multiply each layer's term by its weight w_l before summing over layers."),
     ],
-    forbid=("dlcourse.vision.style_loss", "dlcourse.vision.style.style_loss"),
+    forbid=("dlcourse.vision.style_loss",),
     rtol=1e-4, atol=1e-6,
 ))

@@ -54,7 +54,7 @@ register(Question(
         Mistake("swapped", lambda w, v, grad, lr, alpha: (lr * grad + alpha * v, w - (lr * grad + alpha * v)),
                 "Return the pair in the order (w, v)."),
     ],
-    forbid=("dlcourse.training.momentum_step", "dlcourse.training.optim.momentum_step", "torch.optim.SGD"),
+    forbid=("dlcourse.training.momentum_step", "torch.optim.SGD"),
 ))
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -163,5 +163,5 @@ register(Question(
                 / z.numel(), "Average over the examples (1/B) only; the units of one example are summed."),
     ],
     forbid=("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
-            "dlcourse.training.mlp_backward", "dlcourse.training.backprop.mlp_backward"),
+            "dlcourse.training.mlp_backward"),
 ))
