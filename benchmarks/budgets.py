@@ -10,6 +10,13 @@ BUDGETS_S = {
     "chapters/03_vision/style_transfer.ipynb": 90.0,
     "chapters/04_generative/diffusion.ipynb": 90.0,            # trains the 16 px denoiser live (Notes §4.4)
     "chapters/04_generative/diffusion_sampling.ipynb": 90.0,   # 8 sampler settings and the live view's presets
+    # Notes §3.12.1-3.12.2: the small YOLO trains on the shapes (about a minute); the pyramid page compares it with
+    # a single-scale one, which it trains itself.
+    "chapters/03_vision/yolo.ipynb": 90.0,
+    "chapters/03_vision/feature_pyramid.ipynb": 90.0,
+    "chapters/03_vision/unet.ipynb": 90.0,      # Notes §3.11.2: two U-Nets of 800 steps (with and without skips)
+    # §5.3: an encoder-decoder, a character language model and an encoder-only classifier trained on one page
+    "chapters/05_sequences/transformer.ipynb": 90.0,
 }
 
 

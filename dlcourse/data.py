@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ._utils import check_positive_int
+from .shapes import SHAPE_CLASSES, Scenes, make_digit_canvas, make_shapes  # noqa: F401  (synthetic scenes)
 
 __all__ = [
     "load_mnist5k",
@@ -20,6 +21,7 @@ __all__ = [
     "PHOTOS",
     "load_text",
     "train_test_indices",
+    "make_shapes", "make_digit_canvas", "Scenes", "SHAPE_CLASSES",
 ]
 
 Split = Literal["train", "test", "all", "fit", "val"]

@@ -10,3 +10,10 @@ from .ascent import deep_dream, gaussian_blur, invert_representation, jitter, l2
 from .style import content_loss, gram_matrix, style_loss, style_targets, style_transfer
 from .transform_net import TransformNet, random_crops, train_transform_net
 from .small_cnn import DigitCNN, SmallCNN, digit_classifier, pretrained_digit_cnn
+from .boxes import box_area, box_iou, cxcywh_to_xyxy, xywh_to_xyxy, xyxy_to_cxcywh
+from .nms import batched_nms, nms
+from .anchors import kmeans_anchors, wh_iou
+from .yolo import TinyYOLO, to_grid, yolo_decode, yolo_detect, yolo_loss, yolo_loss_parts, yolo_targets
+from .map import average_precision, match_detections, mean_average_precision
+from .segmentation import FCN, UNet, confusion_matrix, convolutionalize_head, mean_iou, per_class_iou, unet_output_size
+from .detector import level_targets, shapes_yolo, train_yolo
