@@ -8,6 +8,8 @@ BUDGETS_S = {
     "chapters/03_vision/visualization.ipynb": 90.0,
     "chapters/03_vision/deep_dream.ipynb": 90.0,
     "chapters/03_vision/style_transfer.ipynb": 90.0,
+    "chapters/04_generative/diffusion.ipynb": 90.0,            # trains the 16 px denoiser live (Notes §4.4)
+    "chapters/04_generative/diffusion_sampling.ipynb": 90.0,   # 8 sampler settings and the live view's presets
     # Notes §3.12.1-3.12.2: the small YOLO trains on the shapes (about a minute); the pyramid page compares it with
     # a single-scale one, which it trains itself.
     "chapters/03_vision/yolo.ipynb": 90.0,

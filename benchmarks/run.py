@@ -6,7 +6,8 @@
     python benchmarks/run.py --only pooling  # pages whose path contains "pooling"
     DLCOURSE_DEVICE=cuda python benchmarks/run.py   # the same on a GPU
 
-Prints Markdown tables. Budgets live in benchmarks/budgets.py, not in tests: a page over budget is flagged, never failed.
+Prints Markdown tables. Budgets live in benchmarks/budgets.py, not in tests: a page over budget is flagged,
+never failed.
 """
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ from .conv import conv2d, conv_flops, conv_output_size, conv_params, receptive_f
 from .conv_matrix import conv_matrix
 from .pooling import avg_pool2d, max_pool2d
 from .separable import SeparableConv2d, separable_flops, separable_params
-from .ascent import deep_dream, gaussian_blur, invert_representation, jitter, l2_penalty, layer_fn, maximize_activation, total_variation
+from .ascent import (deep_dream, gaussian_blur, invert_representation, jitter, l2_penalty, layer_fn,
+                     maximize_activation, total_variation)
 from .style import content_loss, gram_matrix, style_loss, style_targets, style_transfer
 from .transform_net import TransformNet, random_crops, train_transform_net
 from .small_cnn import DigitCNN, SmallCNN, digit_classifier, pretrained_digit_cnn

@@ -3,7 +3,7 @@ r"""Adversarial attacks on image classifiers (Notes §3.10.1).
 White-box attacks follow the gradient of the loss with respect to the *input*:
 
 - :func:`fgsm`, the fast gradient sign method (Goodfellow et al., 2015): one step of size ε along the sign of the
-  gradient, :math:`\mathbf{x}' = \operatorname{clip}_{[0,1]}(\mathbf{x} + \varepsilon\,\operatorname{sign}\nabla_{\mathbf{x}}\mathcal{L})`.
+  gradient, ``x' = clip_[0,1](x + ε · sign ∇_x L)``.
 - :func:`pgd`, projected gradient descent (Madry et al., 2018): many small signed steps, each followed by the
   projection :func:`pgd_project` back onto the L∞ ball of radius ε around the clean image and onto [0, 1].
 
@@ -32,7 +32,8 @@ def _check_images(x, name: str = "x") -> torch.Tensor:
     """A floating-point batch (N, …) of images with every value in [0, 1]."""
     check_tensor(x, name, floating=True)
     if x.dim() < 2 or x.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty batch of images of shape (N, C, H, W), got shape {tuple(x.shape)}")
+        raise ValueError(f"{name} must be a non-empty batch of images of shape (N, C, H, W), "
+                         f"got shape {tuple(x.shape)}")
     lo, hi = float(x.min()), float(x.max())
     if not (0.0 <= lo and hi <= 1.0):
         raise ValueError(f"{name} must hold images with values in [0, 1], got values in [{lo:.4g}, {hi:.4g}]")

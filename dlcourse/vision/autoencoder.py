@@ -73,7 +73,8 @@ def reconstruction_error(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     check_tensor(x, "x", floating=True)
     check_tensor(x_hat, "x_hat", floating=True)
     if x.shape != x_hat.shape or x.dim() < 1:
-        raise ValueError(f"x and x_hat must have the same shape (N, ...), got {tuple(x.shape)} and {tuple(x_hat.shape)}")
+        raise ValueError(f"x and x_hat must have the same shape (N, ...), "
+                         f"got {tuple(x.shape)} and {tuple(x_hat.shape)}")
     return (x - x_hat).pow(2).reshape(x.shape[0], -1).mean(1)
 
 
@@ -87,8 +88,9 @@ def trained_autoencoder(bottleneck: int = 16, noise: float = 0.0, epochs: int = 
                         device: torch.device | str | None = None, retrain: bool = False) -> Autoencoder:
     r"""An :class:`Autoencoder` trained on the 3,500 MNIST-5k ``"fit"`` digits, without their labels; cached.
 
-    Adam (one-cycle schedule, peak learning rate 5·10⁻³) on the mean squared reconstruction error, batches of 64, ``epochs``
-    epochs. With ``noise`` > 0 each training input is corrupted with Gaussian noise of standard deviation ``noise``
+    Adam (one-cycle schedule, peak learning rate 5·10⁻³) on the mean squared reconstruction error, batches of 64,
+    ``epochs`` epochs. With ``noise`` > 0 each training input is corrupted with Gaussian noise of standard
+    deviation ``noise``
     (clipped to [0, 1]) while the target stays the clean digit (denoising autoencoder). Trained once through
     :func:`dlcourse.cache.cached_model`, then loaded; ``model.cache_info["summary"]`` holds the loss of each epoch.
     Notes §3.10.3.

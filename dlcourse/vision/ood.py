@@ -50,7 +50,8 @@ def _letters(n: int, gen: torch.Generator) -> torch.Tensor:
     glyphs = torch.stack(glyphs)
     idx = torch.randint(0, 26, (n,), generator=gen)
     shifts = torch.randint(-2, 3, (n, 2), generator=gen)
-    out = torch.stack([torch.roll(glyphs[i], tuple(s.tolist()), dims=(0, 1)) for i, s in zip(idx, shifts)])
+    out = torch.stack([torch.roll(glyphs[i], tuple(s.tolist()), dims=(0, 1))
+                       for i, s in zip(idx, shifts, strict=True)])
     return out[:, None]
 
 

@@ -122,7 +122,8 @@ register(Question(
         Mistake("L2 ball", _l2_project,
                 "PGD's ball here is L-infinity: clip each pixel to [x0 - eps, x0 + eps]; do not rescale the whole "
                 "change to L2 norm eps."),
-        Mistake("rescaled", lambda x, x0, eps: (x0 + (x - x0) * eps / (x - x0).abs().amax().clamp_min(1e-12)).clamp(0, 1),
+        Mistake("rescaled",
+                lambda x, x0, eps: (x0 + (x - x0) * eps / (x - x0).abs().amax().clamp_min(1e-12)).clamp(0, 1),
                 "Clip each pixel's change to [-eps, eps]; dividing the whole change by its largest entry shrinks "
                 "pixels that were inside the ball too."),
         Mistake("one-sided", lambda x, x0, eps: (x0 + (x - x0).clamp(0, eps)).clamp(0, 1),
