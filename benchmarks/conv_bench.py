@@ -10,7 +10,7 @@ from dlcourse.vision import conv2d
 __all__ = ["benchmark_conv2d"]
 
 
-def benchmark_conv2d(batch: int = 8, channels: int = 64, size: int = 56, kernel: int = 3,
+def benchmark_conv2d(batch_size: int = 8, channels: int = 64, size: int = 56, kernel: int = 3,
                      device: torch.device | str | None = None, min_time: float = 1.0) -> dict[str, float]:
     """Median seconds of forward and forward+backward for ``conv2d`` and ``F.conv2d`` and their ratios.
 
@@ -19,7 +19,7 @@ def benchmark_conv2d(batch: int = 8, channels: int = 64, size: int = 56, kernel:
     """
     dev = torch.device(device) if device is not None else torch.device("cpu")
     gen = torch.Generator().manual_seed(0)
-    x = torch.randn(batch, channels, size, size, generator=gen).to(dev).requires_grad_()
+    x = torch.randn(batch_size, channels, size, size, generator=gen).to(dev).requires_grad_()
     w = (torch.randn(channels, channels, kernel, kernel, generator=gen) * 0.05).to(dev).requires_grad_()
     pad = kernel // 2
 

@@ -222,7 +222,7 @@ def test_im2col_matches_unfold(seed):
 def test_benchmark_conv2d_runs_small():
     from conv_bench import benchmark_conv2d   # benchmarks/ is on the path (conftest.py)
 
-    res = benchmark_conv2d(batch=1, channels=4, size=8, min_time=0.01)
+    res = benchmark_conv2d(batch_size=1, channels=4, size=8, min_time=0.01)
     assert set(res) == {"scratch_fwd", "torch_fwd", "scratch_fwd_bwd", "torch_fwd_bwd", "ratio_fwd", "ratio_fwd_bwd"}
     assert all(v > 0 for v in res.values())
 
