@@ -146,6 +146,7 @@ def cached_model(name: str, build: Callable[[], nn.Module], train: Callable[[nn.
         else:
             model.to(dev).train()
             summary = train(model)
+            model.zero_grad(set_to_none=True)  # trained or loaded, the model comes back the same: no gradients
             train_seconds = time.perf_counter() - start
             try:
                 summary_text = json.dumps(summary, default=float)

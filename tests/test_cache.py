@@ -16,6 +16,7 @@ def _build():
 def _train(model):
     with torch.no_grad():
         model.weight.add_(1.0)
+    model(torch.ones(1, 3)).sum().backward()       # training leaves gradients behind
     return {"loss": [1.0, 0.5]}
 
 
@@ -33,7 +34,7 @@ def cache_folder(tmp_path, monkeypatch):
 def test_trains_once_then_loads(cache_folder, capsys):
     first = cache.cached_model("lin", _build, _train, {"lr": 0.1}, device="cpu")
     assert first.cache_info["trained"] and "trained in" in capsys.readouterr().out
-    assert not first.training
+    assert not first.training and all(p.grad is None for p in first.parameters())
     again = cache.cached_model("lin", _build, _train, {"lr": 0.1}, device="cpu")
     assert not again.cache_info["trained"] and "loaded from the cache" in capsys.readouterr().out
     assert torch.equal(first.weight, again.weight) and again.cache_info["summary"] == {"loss": [1.0, 0.5]}
