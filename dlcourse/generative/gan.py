@@ -16,7 +16,28 @@ __all__ = ["Generator", "Discriminator", "ToyGenerator", "ToyDiscriminator", "di
            "train_gan"]
 
 
-class Generator(nn.Module):
+class _LatentGenerator(nn.Module):
+    """What every generator here shares: ``net`` maps a code z (N, latent_dim) to a sample, and ``sample(n)`` draws
+    z ~ N(0, I) (``generator`` on the CPU) and maps it."""
+
+    latent_dim: int
+    net: nn.Module
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        check_tensor(z, "z", ndim=2, floating=True)
+        if z.shape[1] != self.latent_dim:
+            raise ValueError(f"z must have shape (N, {self.latent_dim}), got {tuple(z.shape)}")
+        return self.net(z)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n samples from z ~ N(0, I): images (n, C, 28, 28) in [0, 1], or points (n, dim) for the toy one."""
+        n = check_positive_int(n, "n")
+        dev = next(self.parameters()).device
+        return self(torch.randn(n, self.latent_dim, generator=generator).to(dev))
+
+
+class Generator(_LatentGenerator):
     """A DCGAN-style generator for 28×28 images: z (N, latent_dim) → Linear → (2·width, 7, 7) → transposed
     convolution to (width, 14, 14) → transposed convolution to (channels, 28, 28), sigmoid (Notes §4.2).
 
@@ -35,19 +56,6 @@ class Generator(nn.Module):
             nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1), nn.BatchNorm2d(width), nn.ReLU(),  # 7 → 14
             nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1), nn.Sigmoid(),                      # 14 → 28
         )
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        check_tensor(z, "z", ndim=2, floating=True)
-        if z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must have shape (N, {self.latent_dim}), got {tuple(z.shape)}")
-        return self.net(z)
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n images (n, C, 28, 28) in [0, 1] from z ~ N(0, I); ``generator`` on the CPU."""
-        n = check_positive_int(n, "n")
-        dev = next(self.parameters()).device
-        return self(torch.randn(n, self.latent_dim, generator=generator).to(dev))
 
 
 class Discriminator(nn.Module):
@@ -74,7 +82,7 @@ class Discriminator(nn.Module):
         return self.net(x).squeeze(1)
 
 
-class ToyGenerator(nn.Module):
+class ToyGenerator(_LatentGenerator):
     """An MLP generator for points in the plane (or any ``dim``): z (N, latent_dim) → (N, dim)."""
 
     def __init__(self, latent_dim: int = 2, dim: int = 2, hidden: int = 64) -> None:
@@ -84,19 +92,6 @@ class ToyGenerator(nn.Module):
         hidden = check_positive_int(hidden, "hidden")
         self.net = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
                                  nn.Linear(hidden, dim))
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        check_tensor(z, "z", ndim=2, floating=True)
-        if z.shape[1] != self.latent_dim:
-            raise ValueError(f"z must have shape (N, {self.latent_dim}), got {tuple(z.shape)}")
-        return self.net(z)
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n points (n, dim) from z ~ N(0, I)."""
-        n = check_positive_int(n, "n")
-        dev = next(self.parameters()).device
-        return self(torch.randn(n, self.latent_dim, generator=generator).to(dev))
 
 
 class ToyDiscriminator(nn.Module):
