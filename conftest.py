@@ -4,9 +4,12 @@ without executing them again."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import pathlib
 import sys
+import tempfile
+import warnings
 
 import pytest
 
@@ -20,6 +23,16 @@ import budgets  # noqa: E402  (benchmarks/budgets.py)
 import notebook_cache  # noqa: E402  (_ext/notebook_cache.py)
 
 _runs: dict[str, dict] = {}
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+# Run in the kernel after a notebook's last cell: the state of every live ipywidget, in the form the book's widget
+# manager renders offline (nbclient stores it in ``metadata.widgets`` when it executes a notebook; nbval does not).
+_WIDGET_STATE = """
+import json as _dlcourse_json, sys as _dlcourse_sys
+with open({path!r}, "w") as _dlcourse_file:
+    _dlcourse_json.dump(_dlcourse_sys.modules["ipywidgets"].Widget.get_manager_state()
+                        if "ipywidgets" in _dlcourse_sys.modules else None, _dlcourse_file)
+"""
 
 
 def _notebook_of(item):
@@ -44,6 +57,30 @@ def pytest_runtest_makereport(item, call):
     run["skipped"] |= report.skipped
     if report.when == "call" and item.test_outputs is not None:
         run["outputs"][item.cell_num] = copy.deepcopy(item.test_outputs)
+        if item.cell_num == _code_cells(notebook.nb) - 1 and not run["failed"]:
+            run["widgets"] = _widget_state(notebook.kernel)
+
+
+def _code_cells(nb) -> int:
+    return sum(cell.cell_type == "code" for cell in nb.cells)
+
+
+def _widget_state(kernel, timeout: float = 60) -> dict | None:
+    """The ipywidgets state of the notebook's kernel (``{"version_major", "version_minor", "state"}``), or None when
+    no widget was made. The kernel is still running: nbval stops it when the notebook's last cell is torn down."""
+    if kernel is None or not kernel.is_alive():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "widgets.json"
+        try:
+            msg_id = kernel.execute_cell_input(_WIDGET_STATE.format(path=str(path)), allow_stdin=False)
+            kernel.await_reply(msg_id, timeout=timeout)
+            kernel.await_idle(msg_id, timeout=timeout)
+            state = json.loads(path.read_text())
+        except Exception as error:  # the page still renders, only its widgets would be missing
+            warnings.warn(f"could not read the notebook's widget state: {error!r}", stacklevel=1)
+            return None
+    return state if state and state.get("state") else None
 
 
 def _executed_notebook(run: dict):
@@ -52,13 +89,23 @@ def _executed_notebook(run: dict):
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     if run["skipped"] or sorted(run["outputs"]) != list(range(len(code))):
         return None
+    widgets = run.get("widgets") or {"state": {}}
+    if widgets["state"]:
+        nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": widgets}
     for k, cell in enumerate(code):
-        cell.outputs = run["outputs"][k]
+        cell.outputs = [out for out in run["outputs"][k] if _shown(out, widgets["state"])]
         cell.execution_count = k + 1
         for out in cell.outputs:
             if out.get("output_type") == "execute_result":
                 out["execution_count"] = k + 1
     return nb
+
+
+def _shown(output, widget_state: dict) -> bool:
+    """False for the view of a widget that was closed before the notebook ended (a ``tqdm`` bar with
+    ``leave=False``): Jupyter removes it from the page, and the book's widget manager would find no model for it."""
+    view = output.get("data", {}).get(_WIDGET_VIEW)
+    return view is None or view.get("model_id") in widget_state
 
 
 def pytest_sessionfinish(session, exitstatus):

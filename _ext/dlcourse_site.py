@@ -130,6 +130,13 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
     scripts[:] = kept
 
 
+def _mathjax_for_outputs(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Load MathJax on a page whose only math is in a cell's HTML output (a quiz, class ``mathjax_process``): Sphinx
+    adds MathJax to the pages whose prose has math, and would leave the quiz's ``\\(…\\)`` as raw TeX."""
+    if "mathjax_process" in context.get("body", ""):
+        app.env.get_domain("math").data["has_equations"][pagename] = True
+
+
 # ----------------------------------------------------------------------------------------------- cited-by table
 class cited_by(nodes.General, nodes.Element):
     """Placeholder replaced by the table once every page has been read."""
@@ -254,6 +261,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _copy_assets)
     # Early: a later handler may return a template name, which ends the event (emit_firstresult).
     app.connect("html-page-context", _dedupe_scripts, priority=100)
+    app.connect("html-page-context", _mathjax_for_outputs, priority=200)   # before sphinx.ext.mathjax (500)
     app.add_css_file("dlcourse-site.css")
     app.add_js_file(None, body=FONTAWESOME_CONFIG, priority=100)
 
