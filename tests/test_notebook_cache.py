@@ -64,3 +64,28 @@ def test_times_table_flags_pages_over_budget():
                                         "b.ipynb": {"seconds": 10.0, "budget": 60.0, "status": "failed"}}, 900)
     assert "| a.ipynb | 70.0 | 60 | OVER BUDGET |" in table and "| b.ipynb | 10.0 | 60 | failed |" in table
     assert "**80.0**" in table and sys.modules["notebook_cache"] is notebook_cache
+
+
+def test_executed_notebook_keeps_live_widgets_and_drops_closed_ones():
+    """The widget state read from the kernel goes into ``metadata.widgets`` (what the book's widget manager renders);
+    the view of a widget closed before the end (a finished ``tqdm`` bar) is dropped, as Jupyter drops it."""
+    import conftest  # the repository's root conftest.py
+
+    view = "application/vnd.jupyter.widget-view+json"
+    nb = _notebook("show()")
+    live = nbformat.v4.new_output("display_data", data={view: {"model_id": "live"}, "text/plain": "Slider()"})
+    closed = nbformat.v4.new_output("display_data", data={view: {"model_id": "gone"}, "text/plain": "HBox()"})
+    text = nbformat.v4.new_output("stream", name="stdout", text="done\n")
+    state = {"version_major": 2, "version_minor": 0, "state": {"live": {"model_name": "IntSliderModel", "state": {}}}}
+
+    class File:
+        pass
+
+    file = File()
+    file.nb = nb
+    run = {"file": file, "skipped": False, "outputs": {0: [live, closed, text]}, "widgets": state}
+    done = conftest._executed_notebook(run)
+    assert done.metadata["widgets"]["application/vnd.jupyter.widget-state+json"] == state
+    assert [o.get("data", {}).get(view, {}).get("model_id") for o in done.cells[1].outputs] == ["live", None]
+    run["widgets"] = None
+    assert "widgets" not in conftest._executed_notebook(run).metadata
