@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from dlcourse.expressivity import (LOGIC_GATES, count_linear_pieces, dense_flops, dense_params, gate_weights,
-                                   heaviside, perceptron_predict, perceptron_train, sawtooth, sawtooth_net,
+                                   heaviside, perceptron_predict, perceptron_train, relu_kinks, sawtooth, sawtooth_net,
                                    shallow_sawtooth_net, tent_map, truth_table, xor_from_gates)
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -273,6 +273,60 @@ def test_count_linear_pieces_bad_input():
         count_linear_pieces(torch.relu, "0", 1)
     with pytest.raises(ValueError, match="tol"):
         count_linear_pieces(torch.relu, 0, 1, tol=-1.0)
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_relu_kinks_of_the_sawtooths(k):
+    expected = torch.arange(1, 2**k, dtype=torch.float64) / 2**k  # the sawtooth bends at j / 2^k
+    for net in (sawtooth_net(k), shallow_sawtooth_net(k)):
+        torch.testing.assert_close(relu_kinks(net, 0.0, 1.0), expected)
+    assert len(relu_kinks(sawtooth_net(k), 0.0, 1.0)) + 1 == count_linear_pieces(sawtooth_net(k), 0.0, 1.0)
+
+
+def test_relu_kinks_ignore_switches_that_do_not_bend():
+    net = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0], [1.0]]))
+        net[0].bias.copy_(torch.tensor([0.0, -0.5]))
+        net[2].weight.copy_(torch.tensor([[1.0, 0.0]]))  # the second unit switches at 0.5 but is not read
+        net[2].bias.zero_()
+    torch.testing.assert_close(relu_kinks(net, -1.0, 1.0), torch.tensor([0.0], dtype=torch.float64))
+    assert len(relu_kinks(net, 0.25, 1.0)) == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_relu_kinks_of_random_deep_nets(seed):
+    """Independent check: the net is linear between consecutive kinks and its slope changes at each of them."""
+    torch.manual_seed(seed)
+    net = nn.Sequential(nn.Linear(1, 6), nn.ReLU(), nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 4), nn.ReLU(),
+                        nn.Linear(4, 1)).double()
+    kinks = relu_kinks(net, -3.0, 3.0)
+    assert len(kinks) >= 1 and bool((torch.diff(kinks) > 0).all())
+    edges = torch.cat([torch.tensor([-3.0], dtype=torch.float64), kinks, torch.tensor([3.0], dtype=torch.float64)])
+    with torch.no_grad():
+        slopes = []
+        for x0, x1 in zip(edges[:-1], edges[1:], strict=True):
+            xs = torch.linspace(float(x0), float(x1), 7, dtype=torch.float64)[:, None]
+            ys = net(xs)[:, 0]
+            line = ys[0] + (ys[-1] - ys[0]) * (xs[:, 0] - x0) / (x1 - x0)
+            torch.testing.assert_close(ys, line, atol=1e-9, rtol=0)  # affine on each piece
+            slopes.append(((ys[-1] - ys[0]) / (x1 - x0)).item())
+    assert all(abs(s1 - s0) > 1e-6 for s0, s1 in zip(slopes[:-1], slopes[1:], strict=True))  # and bent at every kink
+
+
+def test_relu_kinks_bad_input():
+    with pytest.raises(TypeError, match="nn.Sequential"):
+        relu_kinks(nn.Linear(1, 1), 0.0, 1.0)
+    with pytest.raises(TypeError, match="only nn.Linear and nn.ReLU"):
+        relu_kinks(nn.Sequential(nn.Linear(1, 2), nn.Tanh(), nn.Linear(2, 1)), 0.0, 1.0)
+    with pytest.raises(ValueError, match="one output"):
+        relu_kinks(nn.Sequential(nn.Linear(1, 2)), 0.0, 1.0)
+    with pytest.raises(ValueError, match="2 inputs"):
+        relu_kinks(nn.Sequential(nn.Linear(2, 1)), 0.0, 1.0)
+    with pytest.raises(ValueError, match="lo < hi"):
+        relu_kinks(sawtooth_net(1), 1.0, 0.0)
+    with pytest.raises(TypeError, match="lo must be a number"):
+        relu_kinks(sawtooth_net(1), "0", 1.0)
 
 
 # ---------------------------------------------------------------- §1.2.1 parameter and FLOP counts

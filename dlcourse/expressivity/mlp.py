@@ -6,19 +6,22 @@
 - ``sawtooth_net(k)``: that composition as a deep ReLU net with $k$ hidden layers of 2 units ($2k$ units);
   ``shallow_sawtooth_net(k)``: the same function with one hidden layer of $2^k$ units.
 - ``count_linear_pieces``: number of linear pieces of a piecewise-linear function of one variable, measured on a grid.
+- ``relu_kinks``: the exact breakpoints of a ReLU network of one input, found layer by layer (no grid).
 """
 from __future__ import annotations
 
 import copy
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
 from .._utils import check_nonnegative_int, check_positive_int, check_tensor, resolve_device
 from .perceptron import gate_weights, heaviside
 
-__all__ = ["xor_from_gates", "tent_map", "sawtooth", "sawtooth_net", "shallow_sawtooth_net", "count_linear_pieces"]
+__all__ = ["xor_from_gates", "tent_map", "sawtooth", "sawtooth_net", "shallow_sawtooth_net", "count_linear_pieces",
+           "relu_kinks"]
 
 
 def xor_from_gates(X: torch.Tensor) -> torch.Tensor:
@@ -157,3 +160,64 @@ def count_linear_pieces(f: Callable[[torch.Tensor], torch.Tensor], lo: float, hi
     changed = torch.diff(slopes).abs() > threshold  # (n - 2,)
     starts = changed & ~torch.cat([torch.zeros(1, dtype=torch.bool), changed[:-1]])  # first change of each run
     return int(starts.sum().item()) + 1
+
+
+def relu_kinks(net: nn.Sequential, lo: float, hi: float, tol: float = 1e-9) -> torch.Tensor:
+    """The exact points of ``[lo, hi]`` where a ReLU network of one input bends; it has ``len(kinks) + 1`` pieces.
+
+    ``net`` is an ``nn.Sequential`` of ``nn.Linear`` and ``nn.ReLU`` layers with input (N, 1) and output (N, 1).
+    On an interval where no unit switches, every layer's output is affine in $x$, $h = \\mathbf{a} x + \\mathbf{c}$.
+    A linear layer maps $(\\mathbf{a}, \\mathbf{c})$ to $(W\\mathbf{a}, W\\mathbf{c} + \\mathbf{b})$; a ReLU splits
+    the interval at the zeros $x = -c_i / a_i$ of its pre-activations that fall inside it, and on each part keeps
+    the units that are on (their activation pattern). The output is then affine on every final interval, and a
+    boundary between two of them is a kink when the output's slope changes there by more than
+    ``tol * max(1, max |slope|)`` (a unit can switch without bending the output, e.g. when a later layer ignores it).
+    Computed in float64 on the CPU. Unlike ``count_linear_pieces`` it needs no grid, so kinks closer than a grid
+    step are all found. Notes §1.2.
+
+    Returns:
+        Tensor (K,) float64 of the kinks' positions, increasing.
+    """
+    if not isinstance(net, nn.Sequential):
+        raise TypeError(f"net must be an nn.Sequential of nn.Linear and nn.ReLU layers, got {type(net).__name__}")
+    for name, v in (("lo", lo), ("hi", hi), ("tol", tol)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"{name} must be a number, got {type(v).__name__}")
+    if not hi > lo:
+        raise ValueError(f"need lo < hi, got lo={lo} and hi={hi}")
+    if tol < 0:
+        raise ValueError(f"tol must be non-negative, got {tol}")
+    width = 1
+    for k, layer in enumerate(net):
+        if isinstance(layer, nn.Linear):
+            if layer.in_features != width:
+                raise ValueError(f"layer {k} expects {layer.in_features} inputs, but {width} arrive (the net's input "
+                                 "is one number)")
+            width = layer.out_features
+        elif not isinstance(layer, nn.ReLU):
+            raise TypeError(f"net may hold only nn.Linear and nn.ReLU layers, got {type(layer).__name__} at {k}")
+    if width != 1:
+        raise ValueError(f"net must have one output, got {width}")
+    # regions: (left, right, a, c) with the current layer's output h(x) = a x + c on [left, right]
+    regions = [(float(lo), float(hi), np.ones(1), np.zeros(1))]
+    for layer in net:
+        if isinstance(layer, nn.Linear):
+            W = layer.weight.detach().cpu().double().numpy()
+            b = np.zeros(W.shape[0]) if layer.bias is None else layer.bias.detach().cpu().double().numpy()
+            regions = [(left, right, W @ a, W @ c + b) for left, right, a, c in regions]
+            continue
+        split = []
+        for left, right, a, c in regions:
+            moving = a != 0
+            zeros = -c[moving] / a[moving]  # where a unit's pre-activation a_i x + c_i changes sign
+            cuts = np.unique(zeros[(zeros > left) & (zeros < right)])
+            edges = np.concatenate([[left], cuts, [right]])
+            for x0, x1 in zip(edges[:-1], edges[1:], strict=True):
+                on = a * (x0 + x1) / 2 + c > 0  # the activation pattern on this part
+                split.append((x0, x1, a * on, c * on))
+        regions = split
+    slopes = np.array([a[0] for _, _, a, _ in regions])
+    threshold = tol * max(1.0, float(np.abs(slopes).max()))
+    bends = np.abs(np.diff(slopes)) > threshold
+    kinks = np.array([right for _, right, _, _ in regions[:-1]])[bends]
+    return torch.from_numpy(kinks)
