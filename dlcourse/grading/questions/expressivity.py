@@ -118,3 +118,110 @@ register(Question(
     ],
     forbid=("dlcourse.expressivity.gate_weights",),
 ))
+
+# ---------------------------------------------------------------------------------------------------------------------
+# expressivity.sawtooth_pieces(k) -> (pieces, shallow_units): a prediction about the tent map composed k times.
+
+
+def sawtooth_pieces(k: int) -> tuple[int, int]:
+    """``(2**k, 2**k - 1)``: the linear pieces on [0, 1] of the k-fold tent map (the deep net ``sawtooth_net(k)``),
+    and the fewest ReLU units one hidden layer needs for the same function (m units bend it at most m times)."""
+    return 2**k, 2**k - 1
+
+
+def _pieces_case(gen: torch.Generator) -> Case:
+    return Case(int(torch.randint(1, 21, (), generator=gen)))
+
+
+register(Question(
+    qid="expressivity.sawtooth_pieces",
+    reference=sawtooth_pieces,
+    cases=[Case(5, label="k = 5: five tents composed, 10 ReLU units"),
+           Case(1, label="edge: k = 1, the tent map itself"),
+           Case(10, label="k = 10: a deep net of 20 ReLU units")],
+    random_case=_pieces_case,
+    mistakes=[
+        Mistake("units", lambda k: (2 * k, 2 * k - 1),
+                "2k is the number of ReLU units of the deep net, not of its pieces: each tent doubles the pieces, "
+                "so k tents make 2^k."),
+        Mistake("teeth", lambda k: (2 ** (k - 1), 2 ** (k - 1) - 1),
+                "2^(k-1) counts the teeth of the sawtooth; every tooth has a rising and a falling piece."),
+        Mistake("one unit per piece", lambda k: (2**k, 2**k),
+                "One hidden layer of m units bends the function at most m times, giving m + 1 pieces: 2^k pieces "
+                "need 2^k - 1 units (the package's shallow_sawtooth_net uses 2^k, one more than needed)."),
+        Mistake("additive", lambda k: (k + 1, k),
+                "Composing does not add one piece per layer: the tent maps each half of [0, 1] onto all of it, so "
+                "each composition doubles the pieces."),
+        Mistake("breakpoints", lambda k: (2**k - 1, 2**k - 2),
+                "2^k - 1 is the number of breakpoints; the pieces are one more."),
+    ],
+))
+
+# ---------------------------------------------------------------------------------------------------------------------
+# expressivity.train_xor() -> (W1 (2, 2), b1 (2,), W2 (1, 2), b2 (1,)) of a trained 2-2-1 tanh net; its predictions
+# on the four corners are compared, since every solving net is right.
+
+_XOR_X = truth_table("XOR", device="cpu")[0].double()
+
+
+def xor_predictions(W1, b1, W2, b2) -> torch.Tensor:
+    """Predictions (4,) in {0, 1} of the net ``(tanh(X W1^T + b1)) W2^T + b2 >= 0`` on (0, 0), (0, 1), (1, 0),
+    (1, 1); ``ValueError`` naming the parameter when a shape is not that of a 2-2-1 net."""
+    params = {}
+    for name, value, shape in (("W1", W1, (2, 2)), ("b1", b1, (2,)), ("W2", W2, (1, 2)), ("b2", b2, (1,))):
+        if isinstance(value, bool) or not isinstance(value, (torch.Tensor, int, float, list, tuple)):
+            raise ValueError(f"{name} should be a tensor of shape {shape}, got a {type(value).__name__}")
+        t = torch.as_tensor(value, dtype=torch.float64)
+        if t.numel() != torch.Size(shape).numel():
+            raise ValueError(f"{name} should have shape {shape} for a 2-2-1 net, got {tuple(t.shape)}")
+        params[name] = t.reshape(shape)
+    hidden = torch.tanh(_XOR_X @ params["W1"].T + params["b1"])
+    return (hidden @ params["W2"].T + params["b2"] >= 0).long().reshape(4)
+
+
+def _xor_table(out) -> torch.Tensor:
+    if not isinstance(out, (tuple, list)) or len(out) != 4:
+        raise ValueError("return the four parameters (W1, b1, W2, b2) of the trained net")
+    return xor_predictions(*out)
+
+
+def train_xor() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Reference parameters of a 2-2-1 tanh net that solves XOR: hidden units OR and AND, output OR and not AND."""
+    W1, b1 = 10 * torch.ones(2, 2), torch.tensor([-5.0, -15.0])
+    return W1, b1, torch.tensor([[1.0, -1.0]]), torch.tensor([-1.0])
+
+
+def _hidden_gates(w2, b2):
+    return lambda: (10 * torch.ones(2, 2), torch.tensor([-5.0, -15.0]), torch.tensor([w2]), torch.tensor([b2]))
+
+
+register(Question(
+    qid="expressivity.train_xor",
+    reference=train_xor,
+    cases=[Case(label="the trained net's predictions on (0, 0), (0, 1), (1, 0), (1, 1)")],
+    postprocess=_xor_table,
+    mistakes=[
+        Mistake("constant", lambda: (torch.zeros(2, 2), torch.zeros(2), torch.zeros(1, 2), torch.tensor([-0.1])),
+                "The net predicts the same class on all four inputs: training sat on a plateau (a 2-2-1 net gets "
+                "stuck from some starting points). Train longer, with a larger learning rate, or from another seed "
+                "or initialisation, and check the loss really goes down."),
+        Mistake("OR", _hidden_gates([1.0, 0.0], 0.0),
+                "Your net computes OR: it also fires on (1, 1). The output needs the second hidden unit with a "
+                "negative weight to switch (1, 1) off."),
+        Mistake("XNOR", _hidden_gates([-1.0, 1.0], 1.0),
+                "Your net computes XNOR, the opposite of XOR on every input: the labels or the sign of the output "
+                "layer are flipped."),
+        Mistake("copies x1", lambda: (10 * torch.eye(2), torch.tensor([-5.0, -5.0]), torch.tensor([[1.0, 0.0]]),
+                                      torch.tensor([0.0])),
+                "Your net copies the first input, which is XOR on two corners only. Training got stuck (the "
+                "cross-entropy stalls near 0.35, two corners left at probability 1/2): restart from another seed "
+                "until the loss goes to 0."),
+        Mistake("copies x2", lambda: (10 * torch.eye(2), torch.tensor([-5.0, -5.0]), torch.tensor([[0.0, 1.0]]),
+                                      torch.tensor([0.0])),
+                "Your net copies the second input, which is XOR on two corners only. Training got stuck (the "
+                "cross-entropy stalls near 0.35, two corners left at probability 1/2): restart from another seed "
+                "until the loss goes to 0."),
+        Mistake("AND", _hidden_gates([0.0, 1.0], 0.0),
+                "Your net computes AND: it fires on (1, 1) only. XOR fires on (0, 1) and (1, 0)."),
+    ],
+))

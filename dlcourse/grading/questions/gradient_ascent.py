@@ -1,8 +1,9 @@
 """Questions of Part 3, gradient ascent and style transfer (Notes §3.9.3).
 
-The exercises ask for the losses of Gatys et al. (2016) as the paper writes them: the content loss with its ½ and
-the style loss with the per-layer factor 1/(4 N_l² M_l²). (The notes drop both factors; the package offers both
-conventions, ``convention="gatys"`` being the one graded here.)
+The content and style losses are asked with the package's signature and default: ``convention="notes"`` (the notes'
+plain sums, Σ (F − P)² and Σ_l γ_l Σ (G^l − S^l)²) unless ``convention="gatys"`` asks for the paper's ½ and
+per-layer factor 1/(4 N_l² M_l²) (Gatys et al., 2016), so the package's own functions called with their defaults are
+right answers.
 """
 from __future__ import annotations
 
@@ -85,17 +86,26 @@ register(Question(
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# vision.content_loss(features, target) -> 0-d tensor: ½ Σ (F − P)²  (Gatys et al., eq. 1)
+# vision.content_loss(features, target, convention="notes") -> 0-d tensor: Σ (F − P)², or ½ Σ (F − P)² (Gatys, eq. 1)
 
 
-def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Reference: ½ Σ (F − P)² over every element."""
-    return _content_loss(features, target, convention="gatys")
+def content_loss(features: torch.Tensor, target: torch.Tensor, convention: str = "notes") -> torch.Tensor:
+    """Reference: the package's content loss, ``Σ (F − P)²`` (notes) or ``½ Σ (F − P)²`` (gatys)."""
+    return _content_loss(features, target, convention=convention)
 
 
 def _content_case(gen: torch.Generator) -> Case:
     shape = _shape4(gen)
-    return Case(torch.randn(shape, generator=gen), torch.randn(shape, generator=gen))
+    convention = ("notes", "gatys")[int(torch.randint(0, 2, (), generator=gen))]
+    return Case(torch.randn(shape, generator=gen), torch.randn(shape, generator=gen), convention=convention)
+
+
+def _content_variant(half_for, reduce=lambda d: (d ** 2).sum()):
+    """A content loss that applies the ½ under the conventions in ``half_for``."""
+    def fn(features, target, convention="notes"):
+        loss = reduce(features - target)
+        return 0.5 * loss if convention in half_for else loss
+    return fn
 
 
 _F = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -104,32 +114,38 @@ _P = torch.tensor([[[[0.0, 2.0], [5.0, 3.0]]]])
 register(Question(
     qid="vision.content_loss",
     reference=content_loss,
-    cases=[Case(_F, _P, label="one 2x2 channel: differences 1, 0, -2, 1"),
+    cases=[Case(_F, _P, label="one 2x2 channel: differences 1, 0, -2, 1 (the default convention, the notes')"),
+           Case(_F, _P, convention="gatys", label="the same features, convention='gatys'"),
            Case(_F, _F.clone(), label="edge: identical features (loss 0)"),
-           Case(torch.ones(2, 3, 2, 2), torch.zeros(2, 3, 2, 2), label="a batch of 2 (the batch is summed too)")],
+           Case(torch.ones(2, 3, 2, 2), torch.zeros(2, 3, 2, 2), label="a batch of 2 (the batch is summed too)"),
+           Case(torch.ones(2, 3, 2, 2), torch.zeros(2, 3, 2, 2), convention="gatys",
+                label="a batch of 2, convention='gatys'")],
     random_case=_content_case,
     mistakes=[
-        Mistake("no half", lambda features, target: ((features - target) ** 2).sum(),
-                "Gatys's content loss has a factor 1/2 in front of the sum of squares (the notes drop it)."),
-        Mistake("mean", lambda features, target: 0.5 * ((features - target) ** 2).mean(),
+        Mistake("always half", _content_variant(("notes", "gatys")),
+                "By default (convention='notes') the loss is the plain sum of squares, as in the notes; only "
+                "Gatys et al.'s convention='gatys' has the factor 1/2."),
+        Mistake("never half", _content_variant(()),
+                "With convention='gatys' the loss has Gatys et al.'s factor 1/2 in front of the sum of squares."),
+        Mistake("mean", _content_variant(("gatys",), reduce=lambda d: (d ** 2).mean()),
                 "Sum the squared differences over all elements; do not average them."),
-        Mistake("abs", lambda features, target: 0.5 * (features - target).abs().sum(),
+        Mistake("abs", _content_variant(("gatys",), reduce=lambda d: d.abs().sum()),
                 "Square the differences (an L2 loss), not their absolute values."),
-        Mistake("norm", lambda features, target: 0.5 * (features - target).norm(),
-                "The loss is the squared norm: 0.5 * sum((F - P)**2), not the norm itself."),
+        Mistake("norm", _content_variant(("gatys",), reduce=lambda d: d.norm()),
+                "The loss is the squared norm, sum((F - P)**2), not the norm itself."),
     ],
     forbid=("dlcourse.vision.content_loss", "torch.nn.functional.mse_loss"),
     rtol=1e-4, atol=1e-5,
 ))
 
-
 # ---------------------------------------------------------------------------------------------------------------------
-# vision.style_loss(features, targets, weights) -> 0-d tensor: Σ_l w_l Σ (G^l − S^l)² / (4 N_l² M_l²)
+# vision.style_loss(features, targets, weights=None, convention="notes") -> 0-d tensor:
+# Σ_l γ_l Σ (G^l − S^l)² (notes), or Σ_l w_l Σ (G^l − S^l)² / (4 N_l² M_l²) (Gatys, eq. 4-5)
 
 
-def style_loss(features: list, targets: list, weights: list) -> torch.Tensor:
-    """Reference: Σ_l w_l / (4 N_l² M_l²) Σ_ij (G^l_ij − S^l_ij)², with unnormalised Gram matrices."""
-    return _style_loss(features, targets, weights, convention="gatys")
+def style_loss(features: list, targets: list, weights: list | None = None, convention: str = "notes") -> torch.Tensor:
+    """Reference: the package's style loss with unnormalised Gram matrices, weights 1 when ``weights`` is None."""
+    return _style_loss(features, targets, weights, convention=convention)
 
 
 def _style_case(gen: torch.Generator) -> Case:
@@ -141,46 +157,140 @@ def _style_case(gen: torch.Generator) -> Case:
         feats.append(torch.randn(b, c, h, w, generator=gen))
         targets.append(gram_matrix(torch.randn(1, c, h, w, generator=gen))[0])
         weights.append(round(float(torch.rand((), generator=gen)) + 0.1, 3))
-    return Case(feats, targets, weights)
+    convention = ("notes", "gatys")[int(torch.randint(0, 2, (), generator=gen))]
+    return Case(feats, targets, weights, convention=convention)
 
 
-def _style_variant(gram_normalize=False, factor=lambda c, m: 1.0 / (4 * c ** 2 * m ** 2), use_weights=True):
-    def fn(features, targets, weights):
+def _gatys_factor(c, m):
+    return 1.0 / (4 * c ** 2 * m ** 2)
+
+
+def _style_variant(gram_normalize=False, factor=_gatys_factor, use_weights=True, factor_for=("gatys",)):
+    def fn(features, targets, weights=None, convention="notes"):
+        weights = [1.0] * len(features) if weights is None else weights
         total = torch.zeros(())
         for f, s, w in zip(features, targets, weights, strict=True):
             _, c, h, wd = f.shape
             g = _gram(f, normalize=gram_normalize)
-            total = total + (w if use_weights else 1.0) * factor(c, h * wd) * ((g - s) ** 2).sum()
+            scale = factor(c, h * wd) if convention in factor_for else 1.0
+            total = total + (w if use_weights else 1.0) * scale * ((g - s) ** 2).sum()
         return total
     return fn
 
 
 _F1 = torch.tensor([[[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]]]])           # (1, 2, 2, 2)
 _F2 = torch.tensor([[[[1.0, 2.0, 0.0, 1.0]], [[0.5, 0.0, 1.0, 1.0]], [[2.0, 1.0, 1.0, 0.0]]]])  # (1, 3, 1, 4)
+_TWO = ([_F1, _F2], [torch.eye(2), torch.ones(3, 3)], [0.5, 2.0])
 
 register(Question(
     qid="vision.style_loss",
     reference=style_loss,
-    cases=[Case([_F1], [torch.eye(2)], [1.0], label="one layer, 2 channels of 2x2, target the identity"),
-           Case([_F1, _F2], [torch.eye(2), torch.ones(3, 3)], [0.5, 2.0], label="two layers with weights 0.5 and 2"),
+    cases=[Case(*_TWO, label="two layers with weights 0.5 and 2 (the default convention, the notes')"),
+           Case(*_TWO, convention="gatys", label="the same layers, convention='gatys'"),
+           Case([_F1], [torch.eye(2)], [1.0], convention="gatys",
+                label="one layer, 2 channels of 2x2, target the identity, convention='gatys'"),
+           Case([_F1, _F2], [torch.eye(2), torch.ones(3, 3)], label="edge: weights=None (every layer weighs 1)"),
            Case([_F2], [gram_matrix(_F2)[0]], [1.0], label="edge: the target is the image's own Gram matrix (0)"),
-           Case([_F1, _F2], [torch.zeros(2, 2), torch.zeros(3, 3)], [1.0, 0.0],
+           Case([_F1, _F2], [torch.zeros(2, 2), torch.zeros(3, 3)], [1.0, 0.0], convention="gatys",
                 label="edge: a layer with weight 0 does not count")],
     random_case=_style_case,
     mistakes=[
-        Mistake("no factor", _style_variant(factor=lambda c, m: 1.0),
-                "Divide each layer's sum of squared differences by 4 N_l^2 M_l^2 (N_l channels, M_l = H*W "
-                "positions), as in Gatys et al.; the notes fold this factor into the layer weight."),
+        Mistake("always Gatys", _style_variant(factor_for=("notes", "gatys")),
+                "By default (convention='notes') each layer's term is the plain sum of squared differences times "
+                "gamma_l, as in the notes; only convention='gatys' divides by 4 N_l^2 M_l^2."),
+        Mistake("no factor", _style_variant(factor_for=()),
+                "With convention='gatys' divide each layer's sum of squared differences by 4 N_l^2 M_l^2 (N_l "
+                "channels, M_l = H*W positions), as in Gatys et al."),
         Mistake("N M not squared", _style_variant(factor=lambda c, m: 1.0 / (4 * c * m)),
-                "The factor is 1 / (4 N_l^2 M_l^2): both the channel count and the number of positions are squared."),
+                "Gatys's factor is 1 / (4 N_l^2 M_l^2): both the channel count and the number of positions are "
+                "squared."),
         Mistake("no 4", _style_variant(factor=lambda c, m: 1.0 / (c ** 2 * m ** 2)),
-                "The factor is 1 / (4 N_l^2 M_l^2): keep the 4."),
+                "Gatys's factor is 1 / (4 N_l^2 M_l^2): keep the 4."),
         Mistake("normalised Gram", _style_variant(gram_normalize=True),
-                "Use the unnormalised Gram matrix G = F F^T (the targets are unnormalised too); the 1/M_l^2 is "
-                "already in the layer factor."),
+                "Use the unnormalised Gram matrix G = F F^T (the targets are unnormalised too)."),
         Mistake("no weights", _style_variant(use_weights=False),
-                "Multiply each layer's term by its weight w_l before summing over layers."),
+                "Multiply each layer's term by its weight before summing over layers."),
     ],
     forbid=("dlcourse.vision.style_loss",),
     rtol=1e-4, atol=1e-6,
+))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# vision.tv_ascent_step(x, score_weights, lr, tv_weight) -> (1, C, H, W): one step of the regularised gradient ascent
+# of dlcourse.vision.maximize_activation (Notes §3.9.1), for a linear score s(x) = Σ score_weights · x.
+
+
+def _tv(x: torch.Tensor) -> torch.Tensor:
+    """TV(x) = mean of the squared vertical differences + mean of the squared horizontal ones."""
+    return (x[..., 1:, :] - x[..., :-1, :]).pow(2).mean() + (x[..., :, 1:] - x[..., :, :-1]).pow(2).mean()
+
+
+def _tv_sum(x: torch.Tensor) -> torch.Tensor:
+    return (x[..., 1:, :] - x[..., :-1, :]).pow(2).sum() + (x[..., :, 1:] - x[..., :, :-1]).pow(2).sum()
+
+
+def _ascent_variant(tv=_tv, tv_sign=-1.0, direction=1.0, normalise=lambda g: g.abs().mean() + 1e-12, clamp=True):
+    def fn(x, score_weights, lr, tv_weight):
+        x = x.detach().clone().requires_grad_(True)
+        objective = (score_weights * x).sum() + tv_sign * tv_weight * tv(x)
+        (grad,) = torch.autograd.grad(objective, x)
+        new = x.detach() + direction * lr * grad / normalise(grad)
+        return new.clamp(0, 1) if clamp else new
+    return fn
+
+
+def tv_ascent_step(x: torch.Tensor, score_weights: torch.Tensor, lr: float, tv_weight: float) -> torch.Tensor:
+    """Reference: ``g = ∇_x [Σ score_weights·x − tv_weight·TV(x)]``, then ``x ← clamp(x + lr·g / mean|g|, 0, 1)``,
+    with the package's ``total_variation``."""
+    from ...vision.ascent import total_variation
+
+    x = x.detach().clone().requires_grad_(True)
+    objective = (score_weights * x).sum() - tv_weight * total_variation(x)
+    (grad,) = torch.autograd.grad(objective, x)
+    return (x.detach() + lr * grad / (grad.abs().mean() + 1e-12)).clamp(0, 1)
+
+
+def _ascent_case(gen: torch.Generator) -> Case:
+    c = (1, 3)[int(torch.randint(0, 2, (), generator=gen))]
+    h, w = (int(s) for s in torch.randint(2, 9, (2,), generator=gen))
+    x = torch.rand(1, c, h, w, generator=gen)
+    weights = torch.randn(1, c, h, w, generator=gen)
+    lr = round(0.02 + 0.2 * float(torch.rand((), generator=gen)), 3)
+    tv_weight = round(20 * float(torch.rand((), generator=gen)), 2)
+    return Case(x, weights, lr, tv_weight)
+
+
+_NOISY = torch.tensor([[[[0.2, 0.9, 0.1], [0.8, 0.05, 0.7], [0.3, 0.6, 0.95]]]])
+_SCORE = torch.tensor([[[[1.0, -0.5, 0.2], [0.0, 1.5, -1.0], [0.3, 0.1, 0.4]]]])
+
+register(Question(
+    qid="vision.tv_ascent_step",
+    reference=tv_ascent_step,
+    cases=[Case(_NOISY, _SCORE, 0.1, 2.0, label="a noisy 3x3 image, lr 0.1, tv_weight 2"),
+           Case(_NOISY, _SCORE, 0.1, 0.0, label="edge: tv_weight 0 (the plain normalised ascent)"),
+           Case(torch.full((1, 1, 4, 4), 0.5), torch.ones(1, 1, 4, 4), 0.05, 5.0,
+                label="edge: a flat image and a uniform score (the TV gradient is 0 there)"),
+           Case(_NOISY.expand(1, 3, 3, 3).clone(), _SCORE.expand(1, 3, 3, 3).clone(), 0.3, 10.0,
+                label="three channels, a large step (pixels leave [0, 1] and are clamped)")],
+    random_case=_ascent_case,
+    mistakes=[
+        Mistake("TV rewarded", _ascent_variant(tv_sign=1.0),
+                "The regulariser is a penalty: SUBTRACT tv_weight * TV(x) from the score before taking the "
+                "gradient, so that the step makes the image smoother, not noisier."),
+        Mistake("descent", _ascent_variant(direction=-1.0),
+                "Gradient ASCENT: the image moves along +g to increase the regularised score."),
+        Mistake("raw gradient", _ascent_variant(normalise=lambda g: 1.0),
+                "Normalise the step as the package does: x + lr * g / mean(|g|), so that lr is a step in pixel "
+                "values whatever the scale of the score."),
+        Mistake("no clamp", _ascent_variant(clamp=False),
+                "Clamp the image to [0, 1] after the step: it must stay a valid image."),
+        Mistake("TV of sums", _ascent_variant(tv=_tv_sum),
+                "TV(x) takes the MEAN of the squared differences of neighbours (vertical plus horizontal), not "
+                "their sum."),
+        Mistake("norm", _ascent_variant(normalise=lambda g: g.norm() + 1e-12),
+                "Divide the gradient by the mean of its absolute values, mean(|g|), not by its norm."),
+    ],
+    forbid=("dlcourse.vision.total_variation",),
+    rtol=1e-4, atol=1e-5,
 ))

@@ -165,3 +165,163 @@ register(Question(
     forbid=("torch.autograd.grad", "torch.autograd.backward", "torch.Tensor.backward",
             "dlcourse.training.mlp_backward"),
 ))
+
+# ---------------------------------------------------------------------------------------------------------------------
+# training.largest_stable_lr(H) -> float: gradient descent on ½ wᵀHw converges for 0 < lr < 2/λ_max (Notes §2.1)
+
+
+def largest_stable_lr(H: torch.Tensor) -> float:
+    """``2 / λ_max(H)`` for a symmetric positive definite Hessian ``H`` (D, D): above it the steepest direction's
+    factor ``|1 - lr λ_max|`` exceeds 1 and gradient descent diverges."""
+    return 2.0 / torch.linalg.eigvalsh(H.double()).max().item()
+
+
+def _eig(H: torch.Tensor) -> torch.Tensor:
+    return torch.linalg.eigvalsh(H.double())
+
+
+def _spd_case(gen: torch.Generator) -> Case:
+    d = int(torch.randint(2, 6, (), generator=gen))
+    q, _ = torch.linalg.qr(torch.randn(d, d, generator=gen, dtype=torch.float64))
+    lam = torch.rand(d, generator=gen, dtype=torch.float64) * 9.9 + 0.1
+    H = q @ torch.diag(lam) @ q.T
+    return Case(((H + H.T) / 2).float())
+
+
+register(Question(
+    qid="training.largest_stable_lr",
+    reference=largest_stable_lr,
+    cases=[Case(torch.tensor([[4.0, 2.0, 0.0], [2.0, 4.0, 0.0], [0.0, 0.0, 1.0]]),
+                label="three parameters, eigenvalues 1, 2 and 6"),
+           Case(torch.diag(torch.tensor([1.0, 10.0])), label="the page's quadratic: eigenvalues 1 and 10"),
+           Case(torch.tensor([[3.0, 1.0], [1.0, 3.0]]), label="a rotated quadratic: eigenvalues 2 and 4"),
+           Case(torch.tensor([[5.0]]), label="edge: one parameter, curvature 5"),
+           Case(torch.eye(3), label="edge: a round bowl (all eigenvalues 1)")],
+    random_case=_spd_case,
+    mistakes=[
+        Mistake("1/lam_max", lambda H: 1.0 / _eig(H).max().item(),
+                "1/λ_max is the step that jumps to the minimum along the steepest direction; the factor "
+                "|1 - lr λ_max| stays below 1 up to lr = 2/λ_max."),
+        Mistake("lam_min", lambda H: 2.0 / _eig(H).min().item(),
+                "Every direction must shrink: the steepest one (the LARGEST eigenvalue) sets the limit, 2/λ_max."),
+        Mistake("best lr", lambda H: 2.0 / (_eig(H).min() + _eig(H).max()).item(),
+                "2/(λ_min + λ_max) is the fastest learning rate, not the largest stable one, 2/λ_max."),
+        Mistake("diagonal", lambda H: 2.0 / H.double().diagonal().max().item(),
+                "The diagonal of H gives its eigenvalues only when H is diagonal: rotate to the eigenbasis "
+                "(torch.linalg.eigvalsh) and take 2/λ_max."),
+        Mistake("trace", lambda H: 2.0 / H.double().trace().item(),
+                "The trace is the sum of all eigenvalues; the limit depends on the largest one alone: 2/λ_max."),
+    ],
+    rtol=1e-4, atol=1e-7,
+))
+
+# ---------------------------------------------------------------------------------------------------------------------
+# training.early_stopping(train_loss, val_loss, test_loss, patience) -> (best_epoch, stop_epoch), 0-based, the rule of
+# dlcourse.loop.fit(patience=...): stop once the validation loss has not improved for `patience` epochs in a row.
+
+
+def early_stopping(train_loss: list, val_loss: list, test_loss: list, patience: int) -> tuple[int, int]:
+    """``(best_epoch, stop_epoch)``: the epoch whose weights are kept (the lowest validation loss seen before
+    stopping) and the last epoch trained. Only ``val_loss`` may decide: the test loss is reported once, at the end."""
+    best, best_epoch, waited = float("inf"), 0, 0
+    for epoch, loss in enumerate(val_loss):
+        if loss < best:
+            best, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return best_epoch, epoch
+    return best_epoch, len(val_loss) - 1
+
+
+def _on(curve: str, rule=early_stopping):
+    """The rule applied to another curve (the test or training loss instead of the validation loss)."""
+    def fn(train_loss, val_loss, test_loss, patience):
+        chosen = {"train": train_loss, "test": test_loss}[curve]
+        return rule(train_loss, chosen, test_loss, patience)
+    return fn
+
+
+def _argmin_all(train_loss, val_loss, test_loss, patience):
+    best = min(range(len(val_loss)), key=lambda e: val_loss[e])
+    return best, len(val_loss) - 1
+
+
+def _shifted_patience(shift: int):
+    def fn(train_loss, val_loss, test_loss, patience):
+        return early_stopping(train_loss, val_loss, test_loss, patience + shift)
+    return fn
+
+
+def _ties_improve(train_loss, val_loss, test_loss, patience):
+    best, best_epoch, waited = float("inf"), 0, 0
+    for epoch, loss in enumerate(val_loss):
+        if loss <= best:
+            best, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return best_epoch, epoch
+    return best_epoch, len(val_loss) - 1
+
+
+def _stop_as_best(train_loss, val_loss, test_loss, patience):
+    _, stop = early_stopping(train_loss, val_loss, test_loss, patience)
+    return stop, stop
+
+
+def _curves(n: int, best: int, gen: torch.Generator, test_best: int) -> tuple[list, list, list]:
+    """Curves of an overfitting run: training loss falls throughout, validation (and test) loss is U-shaped with
+    its minimum at ``best`` (``test_best``), plus noise."""
+    e = torch.arange(n, dtype=torch.float64)
+    noise = lambda: 0.02 * torch.rand(n, generator=gen, dtype=torch.float64)  # noqa: E731
+    train = (1.5 * torch.exp(-e / 6) + noise()).tolist()
+    val = (0.6 + 0.004 * (e - best) ** 2 + noise()).tolist()
+    test = (0.62 + 0.004 * (e - test_best) ** 2 + noise()).tolist()
+    return [round(v, 4) for v in train], [round(v, 4) for v in val], [round(v, 4) for v in test]
+
+
+def _stopping_case(gen: torch.Generator) -> Case:
+    n = int(torch.randint(15, 41, (), generator=gen))
+    best = int(torch.randint(3, n - 3, (), generator=gen))
+    test_best = (best + int(torch.randint(3, 8, (), generator=gen))) % n
+    train, val, test = _curves(n, best, gen, test_best)
+    return Case(train, val, test, int(torch.randint(1, 6, (), generator=gen)))
+
+
+_TRAIN = [1.2, 0.9, 0.7, 0.55, 0.45, 0.38, 0.32, 0.27, 0.23, 0.2, 0.17, 0.15]
+_VAL = [1.25, 1.0, 0.85, 0.8, 0.82, 0.79, 0.81, 0.84, 0.86, 0.9, 0.7, 0.95]
+_TEST = [1.3, 1.05, 0.9, 0.83, 0.8, 0.84, 0.86, 0.87, 0.9, 0.93, 0.96, 0.99]
+_TIES = [1.0, 0.8, 0.8, 0.8, 0.9, 0.95, 1.0, 1.1]
+
+register(Question(
+    qid="training.early_stopping",
+    reference=early_stopping,
+    cases=[Case(_TRAIN, _VAL, _TEST, 3, label="12 epochs, patience 3 (a late dip at epoch 10 comes too late)"),
+           Case(_TRAIN, _VAL, _TEST, 1, label="the same curves, patience 1"),
+           Case(_TRAIN, _VAL, _TEST, 20, label="edge: patience longer than the run (never stops early)"),
+           Case(_TRAIN[:8], _TIES, _TEST[:8], 2, label="edge: a plateau (an equal loss is not an improvement)")],
+    random_case=_stopping_case,
+    mistakes=[
+        Mistake("test", _on("test"),
+                "You chose the epoch with the TEST loss. Model choice (early stopping included) uses the validation "
+                "split; the test split is looked at once, to report the chosen model."),
+        Mistake("train", _on("train"),
+                "You stopped on the TRAINING loss, which keeps falling while the network overfits: watch the "
+                "validation loss."),
+        Mistake("argmin of the whole curve", _argmin_all,
+                "While training you do not know the future: after `patience` epochs without improvement the run "
+                "stops, even if the validation loss would dip lower later. Walk through the epochs in order."),
+        Mistake("patience + 1", _shifted_patience(1),
+                "You stop one epoch late: stop at the epoch where the count of epochs without improvement reaches "
+                "`patience` (with patience 1, the first epoch that does not improve)."),
+        Mistake("patience - 1", _shifted_patience(-1),
+                "You stop one epoch early: wait until `patience` epochs in a row have not improved."),
+        Mistake("ties improve", _ties_improve,
+                "An equal validation loss is not an improvement: only a strictly lower loss resets the count (and "
+                "moves the best epoch)."),
+        Mistake("stop epoch kept", _stop_as_best,
+                "Keep the weights of the BEST epoch, not those of the epoch where training stopped: return the "
+                "epoch of the lowest validation loss as the first number."),
+    ],
+))

@@ -331,3 +331,150 @@ register(Question(
     forbid=("dlcourse.vision.batch_norm2d", "torch.nn.functional.batch_norm", "torch.batch_norm"),
     rtol=1e-4, atol=1e-4,
 ))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# vision.conv_stack(size, layers) -> (output size, receptive field) of a stack of (kernel, stride, padding) layers
+
+
+def _stack_size(size: int, layers: list) -> int:
+    for kernel, stride, padding in layers:
+        size = (size + 2 * padding - kernel) // stride + 1
+    return size
+
+
+def _stack_field(layers: list) -> int:
+    field, jump = 1, 1
+    for kernel, stride, _ in layers:
+        field += (kernel - 1) * jump
+        jump *= stride
+    return field
+
+
+def conv_stack(size: int, layers: list) -> tuple[int, int]:
+    """``(O_L, r_L)`` along one axis after ``layers`` = [(kernel, stride, padding), …] (pooling counts as a layer):
+    each layer maps ``O ← ⌊(O + 2p − K)/S⌋ + 1``, and widens the receptive field by ``(K − 1)`` times the product of
+    the strides before it, ``r_L = 1 + Σ_l (K_l − 1) Π_{m<l} S_m`` (padding changes the size, not the field)."""
+    from ...vision.conv import receptive_field
+
+    out = size
+    for kernel, stride, padding in layers:
+        out = conv_output_size(out, kernel, stride, padding)
+    field = receptive_field([(kernel, stride) for kernel, stride, _ in layers])
+    assert (out, field) == (_stack_size(size, layers), _stack_field(layers))  # the mistakes' helpers agree
+    return out, field
+
+
+def _stack_variant(size_rule=None, field_rule=None):
+    """conv_stack with the output size or the receptive field computed the wrong way."""
+    def fn(size, layers):
+        out, field = _stack_size(size, layers), _stack_field(layers)
+        if size_rule is not None:
+            out = size
+            for kernel, stride, padding in layers:
+                out = size_rule(out, kernel, stride, padding)
+        if field_rule is not None:
+            field = field_rule(layers)
+        return out, field
+    return fn
+
+
+def _field_with(jump_of):
+    def rule(layers):
+        field, jump = 1, 1
+        for kernel, stride, _ in layers:
+            jump = jump_of(jump, stride, "before")
+            field += (kernel - 1) * jump
+            jump = jump_of(jump, stride, "after")
+        return field
+    return rule
+
+
+def _stack_case(gen: torch.Generator) -> Case:
+    layers, size = [], _int(gen, 32, 128)
+    out = size
+    for _ in range(_int(gen, 1, 5)):
+        kernel, stride = _int(gen, 1, 5), _int(gen, 1, 2)
+        padding = _int(gen, 0, kernel // 2)
+        if out + 2 * padding < kernel:
+            break
+        layers.append((kernel, stride, padding))
+        out = conv_output_size(out, kernel, stride, padding)
+    return Case(size, layers or [(3, 1, 1)])
+
+
+_VGG_BLOCK = [(3, 1, 1), (3, 1, 1), (2, 2, 0)]
+
+register(Question(
+    qid="vision.conv_stack",
+    reference=conv_stack,
+    cases=[Case(32, [(3, 1, 0), (3, 1, 0)], label="two valid 3x3 convolutions on 32 pixels"),
+           Case(224, _VGG_BLOCK * 2, label="two VGG blocks (3x3 'same', 3x3 'same', 2x2 max-pool stride 2) on 224"),
+           Case(28, [(5, 1, 2), (2, 2, 0), (5, 1, 2), (2, 2, 0)], label="LeNet-like: 5x5 'same', pool, 5x5, pool"),
+           Case(7, [(7, 2, 3)], label="edge: one strided layer (the stride of the last layer does not widen it)"),
+           Case(9, [(1, 1, 0), (1, 1, 0)], label="edge: 1x1 convolutions see one pixel")],
+    random_case=_stack_case,
+    mistakes=[
+        Mistake("strides ignored", _stack_variant(field_rule=lambda ls: 1 + sum(k - 1 for k, _, _ in ls)),
+                "After a layer of stride S, neighbouring pixels are S input pixels apart: each later layer widens "
+                "the field by (K - 1) times the product of the strides BEFORE it."),
+        Mistake("own stride counted", _stack_variant(field_rule=_field_with(
+                    lambda j, s, when: j * s if when == "before" else j)),
+                "A layer's own stride does not widen its own field: multiply (K_l - 1) by the strides of the layers "
+                "before l only."),
+        Mistake("kernels multiplied", _stack_variant(field_rule=lambda ls: int(torch.tensor(
+                    [k for k, _, _ in ls]).prod())),
+                "Receptive fields grow by addition: each layer adds (K - 1) times the jump, they do not multiply."),
+        Mistake("padding in the field", _stack_variant(field_rule=lambda ls: 1 + sum(
+                    (k - 1 + 2 * p) * int(torch.tensor([s for _, s, _ in ls[:i]] + [1]).prod())
+                    for i, (k, _, p) in enumerate(ls))),
+                "Padding adds zeros around the input, not input pixels: it changes the output size but not the "
+                "receptive field."),
+        Mistake("no padding", _stack_variant(size_rule=lambda o, k, s, p: (o - k) // s + 1),
+                "Each layer pads p zeros on BOTH sides: O = floor((O + 2p - K)/S) + 1."),
+        Mistake("padding once", _stack_variant(size_rule=lambda o, k, s, p: (o + p - k) // s + 1),
+                "The padding p is added on each side, as in nn.Conv2d: O = floor((O + 2p - K)/S) + 1."),
+        Mistake("ceil", _stack_variant(size_rule=lambda o, k, s, p: -(-(o + 2 * p - k) // s) + 1),
+                "A window that does not fit is dropped: floor((O + 2p - K)/S) + 1, not the ceiling."),
+    ],
+    forbid=("dlcourse.vision.receptive_field", "dlcourse.vision.conv_output_size"),
+))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# vision.mean_rule_slowdown(height, width, kernel_h, kernel_w) -> int: the factor by which averaging a shared weight's
+# contributions (the notes' rule) shrinks its gradient against the true sum, for a valid stride-1 convolution.
+
+
+def mean_rule_slowdown(height: int, width: int, kernel_h: int, kernel_w: int) -> int:
+    """``O_h · O_w = (H − K_h + 1)(W − K_w + 1)``: a shared weight appears once per output pixel, its gradient is the
+    sum over them, and the mean divides that sum by their number (Notes §3.2)."""
+    return (height - kernel_h + 1) * (width - kernel_w + 1)
+
+
+def _slowdown_case(gen: torch.Generator) -> Case:
+    kh, kw = _int(gen, 1, 7), _int(gen, 1, 7)
+    return Case(_int(gen, kh, 64), _int(gen, kw, 64), kh, kw)
+
+
+register(Question(
+    qid="vision.mean_rule_slowdown",
+    reference=mean_rule_slowdown,
+    cases=[Case(28, 28, 5, 5, label="a 5x5 kernel on a 28x28 image"),
+           Case(64, 48, 3, 3, label="a 3x3 kernel on a 64x48 image"),
+           Case(10, 20, 1, 1, label="edge: a 1x1 kernel (every pixel is an output pixel)"),
+           Case(5, 5, 5, 5, label="edge: the kernel covers the image (one output pixel: no slowdown)")],
+    random_case=_slowdown_case,
+    mistakes=[
+        Mistake("input pixels", lambda height, width, kernel_h, kernel_w: height * width,
+                "A shared weight appears once per OUTPUT pixel, and a valid convolution has (H - K_h + 1)(W - K_w + 1) "
+                "of them, not H W."),
+        Mistake("kernel entries", lambda height, width, kernel_h, kernel_w: kernel_h * kernel_w,
+                "The mean is over the places where ONE weight is used (the output pixels), not over the kernel's "
+                "entries."),
+        Mistake("off by one", lambda height, width, kernel_h, kernel_w: (height - kernel_h) * (width - kernel_w),
+                "A kernel of K pixels fits H - K + 1 times along an axis of H pixels (count the last position too)."),
+        Mistake("one axis", lambda height, width, kernel_h, kernel_w: height - kernel_h + 1,
+                "The output has O_h rows AND O_w columns: the weight is used O_h * O_w times."),
+    ],
+))
