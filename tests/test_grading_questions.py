@@ -223,3 +223,21 @@ def test_the_guides_example_is_a_working_question():
         result = _grade(question, mistake.fn)
         assert result.reason == "wrong answer" and mistake.hint in result.message
     assert _grade(question, lambda z: torch.heaviside(z, torch.ones(()))).reason == "forbidden call"
+
+
+def test_a_folder_mixing_sheets_of_one_part_grades_each_on_its_own_sheet():
+    """Part 3's four sheets all check ``vision.*`` questions: a notebook of one is not marked on the others'."""
+    import nbformat
+
+    from dlcourse.grading.grade import _same_sheets, questions_in
+
+    def notebook(*qids):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(f'check("{q}", f)') for q in qids]
+        return nbformat.writes(nb).encode()
+
+    manifold, detection = notebook("vision.fgsm", "vision.roc_auc"), notebook("vision.box_iou")
+    chosen = questions_in([manifold, detection])
+    assert {q.qid for q in _same_sheets(chosen, manifold)} == {"vision.fgsm", "vision.roc_auc"}
+    assert {q.qid for q in _same_sheets(chosen, detection)} == {"vision.box_iou"}
+    assert _same_sheets(chosen, notebook()) == chosen                 # checks nothing: graded on everything

@@ -216,8 +216,8 @@ def grade_all(paths: Sequence[str | os.PathLike], seed: int, timeout: float = 30
     a sandbox hides the folders of ``paths`` and the folders in ``hide``.
 
     ``questions`` lists ids or part prefixes (``"training"``), graded in every notebook. By default, the questions
-    that the notebooks check, each notebook graded on those of the parts it checks (a blank cell in the CSV for
-    the others).
+    that the notebooks check, each notebook graded on those of the exercise sheets it checks (a blank cell in the CSV
+    for the others).
     ``names`` are the names of the submissions in the CSV (default: the paths).
     """
     names = [str(n) for n in names] if names is not None else [str(p) for p in paths]
@@ -234,7 +234,7 @@ def grade_all(paths: Sequence[str | os.PathLike], seed: int, timeout: float = 30
         per_submission = [chosen] * len(sources)
     else:
         chosen = questions_in(sources)
-        per_submission = [_same_parts(chosen, data) for data in sources]
+        per_submission = [_same_sheets(chosen, data) for data in sources]
     hide = [*hide, *{str(Path(p).resolve().parent) for p in paths}]
 
     def grade(item):
@@ -245,11 +245,12 @@ def grade_all(paths: Sequence[str | os.PathLike], seed: int, timeout: float = 30
         return list(pool.map(grade, zip(names, sources, per_submission, strict=True)))
 
 
-def _same_parts(chosen: Sequence[Question], data: bytes) -> list[Question]:
-    """The questions of ``chosen`` in the parts that notebook ``data`` checks (all of them when it checks none), so
-    that a folder may mix the exercises of several parts; deleting a check cell does not remove its question."""
-    parts = {q.qid.split(".")[0] for q in questions_in([data])}
-    return [q for q in chosen if q.qid.split(".")[0] in parts] or list(chosen)
+def _same_sheets(chosen: Sequence[Question], data: bytes) -> list[Question]:
+    """The questions of ``chosen`` on the exercise sheets that notebook ``data`` checks (all of them when it checks
+    none), so that a folder may mix several sheets, even sheets of one part (Part 3 has four, all ``vision.*``); a
+    sheet is the question module that registers its questions. Deleting a check cell does not remove its question."""
+    sheets = {q.module for q in questions_in([data])}
+    return [q for q in chosen if q.module in sheets] or list(chosen)
 
 
 def write_csv(grades: Sequence[Graded], out: str | os.PathLike) -> None:
