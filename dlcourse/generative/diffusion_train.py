@@ -24,7 +24,7 @@ DIFFUSION16_CONFIG = {"image_size": 16, "width": 16, "patch": 1, "batch_size": 3
                       "ema": 0.995, "schedule": "cosine", "T": 1000, "seed": 0, "split": "train"}
 # The 28 px model that scripts/train_diffusion28.py trains and saves as dlcourse/checkpoints/diffusion28.pt: the
 # same U-Net working on 2×2 patches (28 px padded to 32), so a step costs what a 16 px step does.
-DIFFUSION28_CONFIG = {"image_size": 28, "width": 16, "patch": 2, "batch_size": 32, "lr": 4e-3, "steps": 4000,
+DIFFUSION28_CONFIG = {"image_size": 28, "width": 16, "patch": 2, "batch_size": 32, "lr": 4e-3, "steps": 12000,
                       "ema": 0.995, "schedule": "cosine", "T": 1000, "seed": 0, "split": "train"}
 
 
