@@ -192,6 +192,21 @@ def test_sampling_view_controls_change_the_frames():
                                                                                            model="b"))
 
 
+def test_sampling_view_default_presets_cover_every_model():
+    from dlcourse.generative.diffusion_view import sampling_view
+
+    torch.manual_seed(0)
+    small, large = DiffusionUNet(width=8).eval(), DiffusionUNet(width=8, patch=2).eval()
+    small.config, large.config = {"image_size": 16}, {"image_size": 28}
+    judge_net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 11))
+    view = sampling_view({"16 px": small, "28 px": large}, judge_net, steps=4, max_frames=3)
+    by_model = [p["model"] for p in view.presets]
+    assert by_model.count("16 px") == 1 + 9 and by_model.count("28 px") == 4  # the default run, then the presets
+    frames, _ = view.collect(model="28 px", steps=4, seed=0)
+    assert len(frames) == 3 and frames[-1].image.shape == (28, 57)  # capped at max_frames, stored at 1×
+    assert len(view.default_run()[0]) == 3 and view.default_run()[0][0].image.shape == (16, 33)
+
+
 def test_shipped_28px_denoiser_draws_recognisable_digits():
     """The checkpoint of ``scripts/train_diffusion28.py`` (sha256-checked): with fresh noise at every one of 100
     steps, most of its samples are judged confidently as digits of many classes (92.5 % of 200 when it was made)."""

@@ -61,7 +61,8 @@ def sampling_run(models: Mapping[str, nn.Module], judge_net: nn.Module, steps: i
 
 
 def sampling_view(models: Mapping[str, nn.Module] | nn.Module, judge_net: nn.Module | None = None,
-                  device=None, steps: int = 50, presets: list[dict] | None = None, scale: int = 8):
+                  device=None, steps: int = 50, presets: list[dict] | None = None, scale: int = 8,
+                  max_frames: int = 101):
     """A :class:`~dlcourse.widgets.LiveView` of the reverse process for one sample (Notes §4.4.2).
 
     Each frame shows x_t (left) and the one-shot x̂_0 (right) at one step, with ᾱ_t and the judge's guess on x̂_0
@@ -74,8 +75,10 @@ def sampling_view(models: Mapping[str, nn.Module] | nn.Module, judge_net: nn.Mod
             ``config["image_size"]``.
         judge_net: the classifier that names digits (11 logits, the last "not a digit"); ``None`` means
             :func:`dlcourse.generative.judge`.
-        presets: settings precomputed for the static page; by default seeds 0–2 × 20, 50 and 100 steps.
-        scale: on-screen enlargement of the 1× frames.
+        presets: settings precomputed for the static page; by default seeds 0–2 × 20, 50 and 100 steps of the first
+            model and, for every further model, seeds 0–2 at 50 steps and seed 0 at 100 steps.
+        scale: on-screen enlargement of the 1× frames (they are stored at 1×, so the page stays small).
+        max_frames: frames kept per run (spread evenly, the last always kept); 101 keeps every step of 100.
     """
     import ipywidgets as W
 
@@ -102,6 +105,9 @@ def sampling_view(models: Mapping[str, nn.Module] | nn.Module, judge_net: nn.Mod
     }
     if presets is None:
         presets = [{"seed": s, "steps": n} for s in (0, 1, 2) for n in (20, 50, 100)]
+        for name in names[1:]:
+            presets += [{"model": name, "seed": s, "steps": 50} for s in (0, 1, 2)]
+            presets.append({"model": name, "seed": 0, "steps": 100})
     run: Callable = lambda **params: sampling_run(models, judge_net, device=device, **params)  # noqa: E731
     return LiveView(run, controls, title="Reverse diffusion: x_t (left) and x̂0 (right) at every step",
-                    max_frames=101, scale=scale, presets=presets, fps=6.0)
+                    max_frames=max_frames, scale=scale, presets=presets, fps=6.0)
