@@ -105,6 +105,10 @@ def test_gan_losses_against_bce():
     assert torch.allclose(generator_loss(fake), bce(fake, torch.ones(5)), atol=1e-6)
     d = torch.sigmoid(fake)
     assert torch.allclose(generator_loss(fake, saturating=True), torch.log(1 - d).mean(), atol=1e-5)
+    smoothed = bce(real, torch.full((6,), 0.9)) + bce(fake, torch.zeros(5))       # one-sided label smoothing
+    assert torch.allclose(discriminator_loss(real, fake, real_label=0.9), smoothed, atol=1e-6)
+    with pytest.raises(ValueError, match="real_label"):
+        discriminator_loss(real, fake, real_label=1.5)
 
 
 def test_saturating_gradient_vanishes_when_d_wins():
@@ -122,6 +126,19 @@ def test_dcgan_shapes():
     s = G.sample(3, torch.Generator().manual_seed(0))
     assert s.shape == (3, 1, 28, 28) and 0 <= s.min() and s.max() <= 1
     assert D(s).shape == (3,)
+
+
+def test_conv_decoder_vae_shapes_and_bad_settings():
+    torch.manual_seed(0)
+    vae = VAE(latent_dim=4, hidden=32, decoder="conv")
+    x = torch.rand(3, 1, 28, 28)
+    x_hat, mu, logvar = vae(x)
+    assert x_hat.shape == x.shape and mu.shape == (3, 4) and 0 <= x_hat.min() and x_hat.max() <= 1
+    assert vae.sample(2, torch.Generator().manual_seed(0)).shape == (2, 1, 28, 28)
+    with pytest.raises(ValueError, match="decoder"):
+        VAE(decoder="deconv")
+    with pytest.raises(ValueError, match="28"):
+        VAE(image_shape=(1, 16, 16), decoder="conv")
 
 
 def test_train_gan_moves_generator_towards_data():

@@ -115,7 +115,7 @@ def _check_logits(logits, name: str) -> None:
     check_tensor(logits, name, ndim=1, floating=True)
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
     r"""The discriminator's loss, −V(D, G) estimated on a batch (Notes §4.2.1):
 
     .. math:: -\tfrac1n\sum \log D(x) - \tfrac1m\sum \log\big(1 - D(G(z))\big)
@@ -123,10 +123,18 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
               + \operatorname{mean}\,\operatorname{softplus}(l_{fake})
 
     Shape: ``real_logits`` (n,), ``fake_logits`` (m,); output a scalar. Minimising it maximises V over D.
+
+    ``real_label`` < 1 is one-sided label smoothing (Salimans et al., 2016): the real images' target is
+    ``real_label`` instead of 1, i.e. the real term becomes the cross-entropy
+    :math:`-a\log D(x) - (1 - a)\log(1 - D(x))`, which keeps D from growing over-confident.
     """
     _check_logits(real_logits, "real_logits")
     _check_logits(fake_logits, "fake_logits")
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()  # −log σ(l) = softplus(−l)
+    a = float(real_label)
+    if not 0.5 <= a <= 1.0:
+        raise ValueError(f"real_label must be in [0.5, 1], got {real_label}")
+    real_term = a * F.softplus(-real_logits) + (1 - a) * F.softplus(real_logits)  # −log σ(l) = softplus(−l)
+    return real_term.mean() + F.softplus(fake_logits).mean()
 
 
 def generator_loss(fake_logits: torch.Tensor, saturating: bool = False) -> torch.Tensor:
@@ -149,9 +157,10 @@ def generator_loss(fake_logits: torch.Tensor, saturating: bool = False) -> torch
 
 def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, steps: int = 1000, batch_size: int = 64,
               lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999), saturating: bool = False, seed: int = 0,
-              record_every: int = 0, record=None, progress: bool = True) -> dict:
+              real_label: float = 1.0, record_every: int = 0, record=None, progress: bool = True) -> dict:
     """Alternating GAN training (Notes §4.2.1): per step one Adam step on D with G frozen, then one on G with D
-    frozen. ``X`` holds the real data (N, …) on any device; G must have ``latent_dim``.
+    frozen. ``X`` holds the real data (N, …) on any device; G must have ``latent_dim``. ``real_label`` < 1 smooths
+    the real images' target in D's loss (one-sided label smoothing, see :func:`discriminator_loss`).
 
     ``record(step, G, D)`` is called every ``record_every`` steps (and at the end) when given; what it returns is
     collected in ``history["records"]``. Returns a dict with per-step ``d_loss``, ``g_loss`` (the non-saturating
@@ -175,7 +184,7 @@ def train_gan(G: nn.Module, D: nn.Module, X: torch.Tensor, steps: int = 1000, ba
         real = X[torch.randint(len(X), (batch_size,), generator=gen).to(dev)]
         z = torch.randn(batch_size, G.latent_dim, generator=gen).to(dev)
         fake = G(z)
-        d_loss = discriminator_loss(D(real), D(fake.detach()))          # D step: G frozen (fake detached)
+        d_loss = discriminator_loss(D(real), D(fake.detach()), real_label)          # D step: G frozen (fake detached)
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()

@@ -17,7 +17,7 @@ from .vae import VAE, train_vae
 
 __all__ = ["VAE_CONFIG", "GAN_CONFIG", "FLOW_CONFIG", "trained_vae", "trained_gan", "trained_flow", "train_flow"]
 
-VAE_CONFIG = {"latent_dim": 16, "hidden": 256, "epochs": 25, "lr": 2e-3, "batch_size": 128, "beta": 1.0}
+VAE_CONFIG = {"latent_dim": 16, "hidden": 256, "epochs": 60, "lr": 2e-3, "batch_size": 128, "beta": 1.0}
 GAN_CONFIG = {"latent_dim": 32, "width": 32, "steps": 200, "batch_size": 64, "lr": 1e-3}
 FLOW_CONFIG = {"n_layers": 6, "hidden": 64, "steps": 800, "batch_size": 256, "lr": 3e-3, "n_points": 4000}
 

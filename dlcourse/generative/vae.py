@@ -60,13 +60,17 @@ class VAE(nn.Module):
 
     ``encoder``: flatten, Linear(C·H·W, hidden), ReLU, Linear(hidden, hidden), ReLU, then two heads giving μ and
     log σ² (each ``latent_dim``); ``decoder``: Linear(latent_dim, hidden), ReLU, Linear(hidden, hidden), ReLU,
-    Linear(hidden, C·H·W), sigmoid, reshaped to the image.
+    Linear(hidden, C·H·W), sigmoid, reshaped to the image. ``decoder="conv"`` (28×28 images only) replaces the
+    decoder by a small convolutional one: Linear(latent_dim, hidden), ReLU, Linear(hidden, 32·7·7), ReLU, then two
+    stride-2 transposed convolutions 7 → 14 → 28 (32 → 16 → C channels, ReLU between), sigmoid.
+    The sigmoid output is the mean of the Bernoulli decoder; ``sample`` returns that mean, not drawn pixels.
 
     Shape: ``forward(x)`` with x (N, C, H, W) in [0, 1] returns ``(x_hat, mu, logvar)``: x_hat (N, C, H, W) in
     [0, 1], mu and logvar (N, latent_dim). ``sample(n, generator=None)`` decodes n codes drawn from N(0, I).
     """
 
-    def __init__(self, latent_dim: int = 16, hidden: int = 400, image_shape: Sequence[int] = (1, 28, 28)) -> None:
+    def __init__(self, latent_dim: int = 16, hidden: int = 400, image_shape: Sequence[int] = (1, 28, 28),
+                 decoder: str = "mlp") -> None:
         super().__init__()
         self.latent_dim = check_positive_int(latent_dim, "latent_dim")
         hidden = check_positive_int(hidden, "hidden")
@@ -78,8 +82,20 @@ class VAE(nn.Module):
                                      nn.ReLU())
         self.to_mu = nn.Linear(hidden, latent_dim)
         self.to_logvar = nn.Linear(hidden, latent_dim)
-        self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                     nn.Linear(hidden, size))
+        if decoder == "mlp":
+            self.decoder = nn.Sequential(nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                                         nn.ReLU(), nn.Linear(hidden, size))
+        elif decoder == "conv":
+            if self.image_shape[1:] != (28, 28):
+                raise ValueError(f"decoder='conv' needs 28×28 images, got image_shape {self.image_shape}")
+            c = self.image_shape[0]
+            self.decoder = nn.Sequential(
+                nn.Linear(latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, 32 * 7 * 7), nn.ReLU(),
+                nn.Unflatten(1, (32, 7, 7)),
+                nn.ConvTranspose2d(32, 16, 4, stride=2, padding=1), nn.ReLU(),              # 7 → 14
+                nn.ConvTranspose2d(16, c, 4, stride=2, padding=1), nn.Flatten())            # 14 → 28
+        else:
+            raise ValueError(f"decoder must be 'mlp' or 'conv', got {decoder!r}")
 
     def _check_images(self, x: torch.Tensor) -> None:
         check_tensor(x, "x", ndim=4, floating=True)
