@@ -223,9 +223,14 @@ register(Question(
 def early_stopping(train_loss: list, val_loss: list, test_loss: list, patience: int) -> tuple[int, int]:
     """``(best_epoch, stop_epoch)``: the epoch whose weights are kept (the lowest validation loss seen before
     stopping) and the last epoch trained. Only ``val_loss`` may decide: the test loss is reported once, at the end."""
+    return _stopping(val_loss, patience, lambda loss, best: loss < best)
+
+
+def _stopping(val_loss: list, patience: int, improves) -> tuple[int, int]:
+    """The patience rule on ``val_loss``, with ``improves(loss, best)`` deciding what counts as a new best."""
     best, best_epoch, waited = float("inf"), 0, 0
     for epoch, loss in enumerate(val_loss):
-        if loss < best:
+        if improves(loss, best):
             best, best_epoch, waited = loss, epoch, 0
         else:
             waited += 1
@@ -254,15 +259,7 @@ def _shifted_patience(shift: int):
 
 
 def _ties_improve(train_loss, val_loss, test_loss, patience):
-    best, best_epoch, waited = float("inf"), 0, 0
-    for epoch, loss in enumerate(val_loss):
-        if loss <= best:
-            best, best_epoch, waited = loss, epoch, 0
-        else:
-            waited += 1
-            if waited >= patience:
-                return best_epoch, epoch
-    return best_epoch, len(val_loss) - 1
+    return _stopping(val_loss, patience, lambda loss, best: loss <= best)
 
 
 def _stop_as_best(train_loss, val_loss, test_loss, patience):
