@@ -216,3 +216,32 @@ def test_shipped_28px_denoiser_draws_recognisable_digits():
     assert model.config["image_size"] == 28 and model.config["steps"] == 12000
     score = judge_score(sample(model, 64, 28, steps=100, eta="fresh", seed=1, device="cpu"), device="cpu")
     assert score.confident >= 0.6 and score.classes >= 8, score
+
+
+def test_denoiser_sample_interface_matches_the_other_generative_models():
+    """``model.sample(n, generator)`` -> (n, C, H, W) in [0, 1], reproducible from the generator, at the size the
+    model records in ``config``; without it the size must be given."""
+    torch.manual_seed(0)
+    net = DiffusionUNet(width=8).eval()
+    with pytest.raises(ValueError, match="image_size"):
+        net.sample(2)
+    net.config = {"image_size": 8}
+    a = net.sample(3, torch.Generator().manual_seed(4), steps=4)
+    b = net.sample(3, torch.Generator().manual_seed(4), steps=4)
+    c = net.sample(3, torch.Generator().manual_seed(5), steps=4)
+    assert a.shape == (3, 1, 8, 8) and 0 <= a.min() and a.max() <= 1
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    assert net.sample(2, steps=3, eta=0.0, image_size=12).shape == (2, 1, 12, 12)
+
+
+def test_train_diffusion_rejects_too_few_steps_and_trains_a_short_run():
+    from dlcourse.generative import train_diffusion
+
+    torch.manual_seed(0)
+    net = DiffusionUNet(width=8)
+    X = torch.rand(16, 1, 8, 8)
+    with pytest.raises(ValueError, match="at least 3"):
+        train_diffusion(net, X, steps=2, progress=False)
+    summary = train_diffusion(net, X, steps=12, batch_size=4, log_every=4, progress=False)
+    assert len(summary["losses"]) == 3 and not net.training
+    assert all(p.is_contiguous() for p in net.parameters())

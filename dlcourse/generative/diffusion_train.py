@@ -63,14 +63,19 @@ def train_diffusion(model: nn.Module, X: torch.Tensor, steps: int, batch_size: i
     from tqdm.auto import tqdm
 
     steps = check_positive_int(steps, "steps")
+    if steps < 3:
+        raise ValueError(f"steps must be at least 3 (a warm-up and a decay of the learning rate), got {steps}")
     dev = next(model.parameters()).device
-    data = normalize(X.to(dev))
+    # channels-last tensors make the CPU's (oneDNN) convolutions about 10 % faster; the numbers are the same maths
+    model.to(memory_format=torch.channels_last)
+    data = normalize(X.to(dev)).contiguous(memory_format=torch.channels_last)
     table = make_schedule(schedule, T).to(torch.float32)
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
+    opt = _adamw(model.parameters(), lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=max(0.05, 2 / steps))
     averaged = copy.deepcopy(model).eval()
-    for p in averaged.parameters():
+    ema_params, live_params = list(averaged.parameters()), list(model.parameters())
+    for p in ema_params:
         p.requires_grad_(False)
     losses, running = [], 0.0
     start = time.perf_counter()
@@ -84,15 +89,23 @@ def train_diffusion(model: nn.Module, X: torch.Tensor, steps: int, batch_size: i
         sched.step()
         with torch.no_grad():
             decay = min(ema, (1 + step) / (10 + step))  # a short warm-up of the average
-            for pa, pm in zip(averaged.parameters(), model.parameters(), strict=True):
-                pa.lerp_(pm, 1 - decay)  # θ_ema ← decay·θ_ema + (1 − decay)·θ
+            torch._foreach_lerp_(ema_params, live_params, 1 - decay)  # θ_ema ← decay·θ_ema + (1 − decay)·θ
         running += loss.item()
         if (step + 1) % log_every == 0:
             losses.append(running / log_every)
             running = 0.0
     model.load_state_dict(averaged.state_dict())
-    model.eval()
+    model.to(memory_format=torch.contiguous_format).eval()
     return {"losses": losses, "log_every": log_every, "steps": steps, "seconds": time.perf_counter() - start}
+
+
+def _adamw(params, lr: float) -> torch.optim.AdamW:
+    """AdamW without weight decay, in its fused form (one kernel for all parameters) where this PyTorch has it."""
+    params = list(params)
+    try:
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.0, fused=True)
+    except (RuntimeError, TypeError, ValueError):     # PyTorch < 2.4 has no fused AdamW on the CPU
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
 
 
 def _train_from_config(model: nn.Module, config: dict, progress: bool = True) -> dict:

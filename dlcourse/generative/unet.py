@@ -109,3 +109,31 @@ class DiffusionUNet(nn.Module):
         h = self.up1(torch.cat([self.upsample(h), h1], 1), emb)
         out = self.head(h)
         return out[..., pad_h // 2: pad_h // 2 + H, pad_w // 2: pad_w // 2 + W]
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None, image_size: int | None = None,
+               steps: int = 100, eta="fresh") -> torch.Tensor:
+        """n images (n, C, H, W) in [0, 1] drawn by the reverse process (Notes §4.4.2), the interface every generative
+        model of the course shares.
+
+        ``generator`` (on the CPU) draws x_T and the seed of the fresh noise; ``image_size`` defaults to the size
+        the model was trained at (``self.config``, set by :func:`~dlcourse.generative.diffusion16` and
+        :func:`~dlcourse.generative.diffusion28`); ``steps`` and ``eta`` as in :func:`~dlcourse.generative.sample`.
+        """
+        from .diffusion import sample as reverse_process
+
+        n = check_positive_int(n, "n")
+        if image_size is None:
+            image_size = getattr(self, "config", {}).get("image_size")
+            if image_size is None:
+                raise ValueError("image_size is needed: this model has no config recording its training size")
+        image_size = check_positive_int(image_size, "image_size")
+        channels = self.stem.in_channels
+        x_T = torch.randn(n, channels, image_size, image_size, generator=generator)
+        seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+        was_training = self.training
+        self.eval()
+        out = reverse_process(self, n, image_size, steps=steps, eta=eta, seed=seed,
+                              device=next(self.parameters()).device, x_T=x_T)
+        self.train(was_training)
+        return out
