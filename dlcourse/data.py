@@ -24,6 +24,20 @@ __all__ = [
     "make_shapes", "make_digit_canvas", "Scenes", "SHAPE_CLASSES",
 ]
 
+# The sequence tasks and the character corpus of Part 5 are defined in dlcourse.sequence and loaded on first use.
+_SEQUENCE_DATA = {"lag_task": "tasks", "adding_problem": "tasks", "copy_task": "tasks", "reverse_task": "tasks",
+                  "majority_task": "tasks", "char_corpus": "text"}
+__all__ += list(_SEQUENCE_DATA)
+
+
+def __getattr__(name: str):
+    # dlcourse.sequence.text itself imports this module, so its names are resolved lazily, not at import time
+    if name in _SEQUENCE_DATA:
+        from importlib import import_module
+
+        return getattr(import_module(f"dlcourse.sequence.{_SEQUENCE_DATA[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 Split = Literal["train", "test", "all", "fit", "val"]
 
 # Photos that ship inside scikit-image or scikit-learn (no download): name -> (source, credit).

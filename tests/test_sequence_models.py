@@ -30,6 +30,16 @@ def test_tasks_are_deterministic_and_correct():
         adding_problem(-1, 10)
 
 
+def test_sequence_data_is_also_in_dlcourse_data():
+    import dlcourse.data
+    import dlcourse.sequence
+
+    for name in ("lag_task", "adding_problem", "copy_task", "reverse_task", "majority_task", "char_corpus"):
+        assert getattr(dlcourse.data, name) is getattr(dlcourse.sequence, name) and name in dlcourse.data.__all__
+    with pytest.raises(AttributeError, match="no attribute"):
+        _ = dlcourse.data.no_such_dataset
+
+
 def test_char_corpus_and_baselines():
     vocab, train, val = char_corpus(0.1, max_chars=20000)
     assert len(train) == 18000 and len(val) == 2000
@@ -109,8 +119,19 @@ def test_attention_view_frames_and_static_html():
         attention_heatmap(maps[0, 0], "abc")
     with pytest.raises(ValueError, match="1 to 12 characters"):
         attention_maps(lm, vocab, "a" * 13)
-    html = attention_view(lm, vocab, ["ab cd", "dcba"]).default_html()
+    plain = attention_heatmap(maps[0, 0], "ab cd", "layer 1")
+    marked = attention_heatmap(maps[0, 0], "ab cd", "layer 1", query=2)
+    assert marked.shape[0] > plain.shape[0] and marked.shape[1] == plain.shape[1]   # the highlighted text below
+    assert (marked[: plain.shape[0]] != plain).any()                                 # the query row is outlined
+    with pytest.raises(ValueError, match="query"):
+        attention_heatmap(maps[0, 0], "ab cd", query=5)
+    view = attention_view(lm, vocab, ["ab cd", "dcba"])
+    html = view.default_html()
     assert html.count("data:image/png") >= 8 and "<select" in html
+    captions = [f.caption for f in view.default_run()[0]]
+    assert captions[0].startswith("layer 1, head 1: 'd' at position 5") and captions[-1].startswith("layer 2, head 2")
+    frames, _ = view.collect(back=2)                             # the query moves back to the space of "ab cd"
+    assert frames[0].caption.startswith("layer 1, head 1: '␣' at position 3")
 
 
 def test_bits_per_char_windows_and_sliding():
