@@ -89,6 +89,10 @@ def test_models_shapes_and_causality():
     ids2[:, 5:] = (ids2[:, 5:] + 1) % 11
     torch.testing.assert_close(logits[:, :5], lm(ids2)[:, :5])
     assert lm.attention_maps().shape == (2, 3, 2, 8, 8)
+    unmasked = DecoderOnlyLM(11, 16, 2, 2, 32, context=8, causal=False).eval()
+    unmasked.load_state_dict(lm.state_dict())
+    assert not torch.allclose(unmasked(ids)[:, :5], unmasked(ids2)[:, :5])   # the ablation sees later characters
+    assert not torch.all(unmasked.attention_maps().triu(1) == 0)
     with pytest.raises(ValueError, match="max_len"):
         lm(torch.randint(0, 11, (1, 9)))
     s2s = Seq2SeqTransformer(10, 11, 16, 2, 1, 32, max_len=12)

@@ -149,13 +149,15 @@ class Seq2SeqTransformer(nn.Module):
 class DecoderOnlyLM(nn.Module):
     """A decoder-only (GPT-style) language model: blocks of masked self-attention and feed-forward, no encoder.
 
-    ``forward(ids)``: (B, n) with n ≤ ``context`` → next-token logits (B, n, vocab).
+    ``forward(ids)``: (B, n) with n ≤ ``context`` → next-token logits (B, n, vocab). ``causal=False`` drops the mask
+    (an ablation: every position then sees the character it is asked to predict).
     """
 
     def __init__(self, vocab_size: int, d_model: int = 128, num_heads: int = 4, num_layers: int = 2,
-                 d_ff: int = 512, context: int = 64, dropout: float = 0.0):
+                 d_ff: int = 512, context: int = 64, dropout: float = 0.0, causal: bool = True):
         super().__init__()
         self.context = check_positive_int(context, "context")
+        self.causal = bool(causal)
         self.embed = TokenEmbedding(vocab_size, d_model, context)
         self.blocks = nn.ModuleList(EncoderBlock(d_model, num_heads, d_ff, dropout) for _ in range(num_layers))
         self.norm = nn.LayerNorm(d_model)
@@ -163,7 +165,7 @@ class DecoderOnlyLM(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         x = self.embed(ids)
-        mask = causal_mask(ids.shape[1], device=ids.device)
+        mask = causal_mask(ids.shape[1], device=ids.device) if self.causal else None
         for block in self.blocks:
             x = block(x, mask)
         return self.head(self.norm(x))
