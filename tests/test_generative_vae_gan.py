@@ -150,3 +150,15 @@ def test_train_gan_moves_generator_towards_data():
                      record_every=100, record=lambda step, G, D: step)
     after = (G.sample(256).mean(0) - X.mean(0)).norm().item()
     assert after < 0.5 * before and hist["records"] == [100, 200, 300] and len(hist["d_loss"]) == 300
+
+
+def test_flush_denormals_restores_the_mode():
+    from dlcourse.generative.vae import flush_denormals
+
+    def is_on():
+        return torch.tensor([1e-323], dtype=torch.float64).item() == 0.0
+
+    before = is_on()
+    with flush_denormals():
+        assert is_on() or not torch.set_flush_denormal(True)   # on wherever the CPU supports it
+    assert is_on() == before
