@@ -23,7 +23,7 @@ LM_CONFIG = {"batch_size": 16, "context": 64, "lr": 3e-3, "seed": 0}
 """The training recipe shared by the two character models: Adam, cosine decay to 0, the same batches."""
 
 FULL_STEPS = 3000
-"""Steps of the full recipe: the Transformer page trains it live (about 45 s on 2 CPU cores); the shipped
+"""Steps of the full recipe: the Transformer page trains it live (under a minute on 2 CPU cores); the shipped
 checkpoints of ``scripts/train_char_models.py`` are the same recipe, run once elsewhere."""
 
 
