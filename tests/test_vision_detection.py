@@ -1,6 +1,8 @@
 """Tests of the detection pieces (Notes §3.12): box IoU, NMS, anchors, YOLO decoding/targets/loss, mAP, scenes."""
 import math
 import random
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -269,15 +271,46 @@ def test_map_equals_pycocotools(seed):
     assert abs(mean_average_precision(preds, targets, 0.5, 3).item() - ours_map.item()) < 0.03
 
 
-def test_map_equals_torchmetrics_where_installed():
-    tm = pytest.importorskip("torchmetrics.detection", reason="torchmetrics with torchvision is not installed")
-    if not hasattr(tm, "MeanAveragePrecision"):
-        pytest.skip("torchmetrics' MeanAveragePrecision needs torchvision, which is not installed")
-    preds, targets = _random_detections(7)
-    metric = tm.MeanAveragePrecision(iou_thresholds=[0.5])
+def _xyxy_to_xywh(boxes, in_fmt, out_fmt):
+    """The one torchvision helper that torchmetrics' MeanAveragePrecision calls (`torchvision.ops.box_convert`)."""
+    assert (in_fmt, out_fmt) == ("xyxy", "xywh"), (in_fmt, out_fmt)
+    return torch.cat([boxes[..., :2], boxes[..., 2:] - boxes[..., :2]], -1)
+
+
+@pytest.fixture
+def torchmetrics_map(monkeypatch):
+    """torchmetrics' MeanAveragePrecision class, running on this CPU torch even where torchvision cannot.
+
+    PyPI's torchvision wheels link against a CUDA libtorch and fail to import beside a CPU build of torch. The metric
+    uses torchvision for one thing, converting xyxy boxes to COCO's xywh; where torchvision does not import, that
+    conversion is supplied here (a two-line tensor op) and everything else is torchmetrics' and COCO's own code.
+    """
+    mean_ap = pytest.importorskip("torchmetrics.detection.mean_ap", reason="torchmetrics is not installed")
+    try:
+        import torchvision.ops  # noqa: F401
+    except Exception:  # missing, or a wheel built for another torch (RuntimeError, OSError)
+        ops = types.ModuleType("torchvision.ops")
+        ops.box_convert = _xyxy_to_xywh
+        package = types.ModuleType("torchvision")
+        package.ops = ops
+        monkeypatch.setitem(sys.modules, "torchvision", package)
+        monkeypatch.setitem(sys.modules, "torchvision.ops", ops)
+        monkeypatch.setattr(mean_ap, "_TORCHVISION_AVAILABLE", True)
+    return mean_ap.MeanAveragePrecision
+
+
+@pytest.mark.parametrize("backend", ["pycocotools", "faster_coco_eval"])
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_map_equals_torchmetrics(torchmetrics_map, backend, seed):
+    """torchmetrics.detection.MeanAveragePrecision on the same detections, with both of its COCO backends."""
+    pytest.importorskip(backend, reason=f"{backend} is not installed")
+    preds, targets = _random_detections(seed)
+    metric = torchmetrics_map(iou_thresholds=[0.5], backend=backend, class_metrics=True)
     metric.update(preds, targets)
-    ref = metric.compute()["map"].item()
-    assert abs(mean_average_precision(preds, targets, 0.5, 3, interpolation="coco").item() - ref) < 1e-6
+    ref = metric.compute()
+    ours_map, ours = mean_average_precision(preds, targets, 0.5, 3, interpolation="coco", per_class=True)
+    assert abs(ours_map.item() - ref["map"].item()) < 1e-6
+    np.testing.assert_allclose(ours.numpy(), ref["map_per_class"].numpy(), atol=1e-6)
 
 
 def test_map_perfect_and_empty():
