@@ -10,12 +10,8 @@ BUDGETS_S = {
     "chapters/03_vision/style_transfer.ipynb": 90.0,
     "chapters/04_generative/diffusion.ipynb": 90.0,            # trains the 16 px denoiser live (Notes §4.4)
     "chapters/04_generative/diffusion_sampling.ipynb": 90.0,   # 8 sampler settings and the live view's presets
-    # Notes §3.12.1-3.12.2: the small YOLO and its pyramid version train on the shapes (the course's detectors,
-    # cached); the pyramid page compares single-scale and pyramid detectors over three seeds of shorter runs.
+    # Notes §3.12.1: the small YOLO trains on the shapes (the course's detector, cached for the pyramid page)
     "chapters/03_vision/yolo.ipynb": 90.0,
-    "chapters/03_vision/feature_pyramid.ipynb": 90.0,
-    # Notes §3.11.2: U-Nets with and without skips over three seeds (500 steps each), and one of 800 steps
-    "chapters/03_vision/unet.ipynb": 90.0,
     # §5.3: an encoder-decoder, a character language model and an encoder-only classifier trained on one page
     "chapters/05_sequences/transformer.ipynb": 90.0,
 }

@@ -12,7 +12,7 @@ from torch import nn
 
 import dlcourse
 from dlcourse import data, plotting
-from dlcourse.loop import History, accuracy, evaluate, fit, iterate_minibatches
+from dlcourse.loop import History, accuracy, evaluate, fit, fused_adam, iterate_minibatches
 
 
 # --- device and seeding -------------------------------------------------------------------------------------------
@@ -162,6 +162,25 @@ def test_accuracy_and_minibatches():
 
 
 # --- plotting -----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("decoupled, weight_decay", [(False, 0.0), (False, 0.1), (True, 0.1)])
+def test_fused_adam_takes_the_steps_of_plain_adam(decoupled, weight_decay):
+    torch.manual_seed(0)
+    start = [torch.randn(4, 3), torch.randn(7)]
+    fused_params = [nn.Parameter(w.clone()) for w in start]
+    plain_params = [nn.Parameter(w.clone()) for w in start]
+    fused = fused_adam(fused_params, 0.05, weight_decay=weight_decay, decoupled=decoupled)
+    plain = (torch.optim.AdamW if decoupled else torch.optim.Adam)(plain_params, lr=0.05, weight_decay=weight_decay)
+    assert isinstance(fused, torch.optim.AdamW if decoupled else torch.optim.Adam)
+    for step in range(5):
+        for params, opt in ((fused_params, fused), (plain_params, plain)):
+            opt.zero_grad()
+            sum(((w - step) ** 2).sum() for w in params).backward()
+            opt.step()
+    for a, b in zip(fused_params, plain_params, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(fused_params[0], start[0])
+
+
 def test_plotting_helpers_draw_and_validate():
     import matplotlib.pyplot as plt
 

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._utils import check_positive_int
+from ..loop import fused_adam
 from .diffusion import diffusion_loss, normalize
 from .registry import register_trained
 from .schedules import make_schedule
@@ -71,7 +72,7 @@ def train_diffusion(model: nn.Module, X: torch.Tensor, steps: int, batch_size: i
     data = normalize(X.to(dev)).contiguous(memory_format=torch.channels_last)
     table = make_schedule(schedule, T).to(torch.float32)
     gen = torch.Generator().manual_seed(seed)
-    opt = _adamw(model.parameters(), lr)
+    opt = fused_adam(model.parameters(), lr, decoupled=True)   # no weight decay
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=max(0.05, 2 / steps))
     averaged = copy.deepcopy(model).eval()
     ema_params, live_params = list(averaged.parameters()), list(model.parameters())
@@ -97,15 +98,6 @@ def train_diffusion(model: nn.Module, X: torch.Tensor, steps: int, batch_size: i
     model.load_state_dict(averaged.state_dict())
     model.to(memory_format=torch.contiguous_format).eval()
     return {"losses": losses, "log_every": log_every, "steps": steps, "seconds": time.perf_counter() - start}
-
-
-def _adamw(params, lr: float) -> torch.optim.AdamW:
-    """AdamW without weight decay, in its fused form (one kernel for all parameters) where this PyTorch has it."""
-    params = list(params)
-    try:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=0.0, fused=True)
-    except (RuntimeError, TypeError, ValueError):     # PyTorch < 2.4 has no fused AdamW on the CPU
-        return torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
 
 
 def _train_from_config(model: nn.Module, config: dict, progress: bool = True) -> dict:
