@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
@@ -45,7 +45,8 @@ def iterate_minibatches(n: int, batch_size: int, shuffle: bool = True, generator
         yield order[start : start + batch_size]
 
 
-def fused_adam(params, lr: float, weight_decay: float = 0.0, decoupled: bool = False) -> torch.optim.Optimizer:
+def fused_adam(params: Iterable[torch.Tensor], lr: float, weight_decay: float = 0.0,
+               decoupled: bool = False) -> torch.optim.Optimizer:
     """``torch.optim.Adam`` (``AdamW`` when ``decoupled``) in its fused form: one kernel updates every parameter.
 
     The same update as the default implementation, about 5× cheaper per step on a CPU for a model of many small

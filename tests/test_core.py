@@ -161,7 +161,6 @@ def test_accuracy_and_minibatches():
     assert torch.equal(torch.cat(batches), torch.arange(10))
 
 
-# --- plotting -----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("decoupled, weight_decay", [(False, 0.0), (False, 0.1), (True, 0.1)])
 def test_fused_adam_takes_the_steps_of_plain_adam(decoupled, weight_decay):
     torch.manual_seed(0)
@@ -181,6 +180,7 @@ def test_fused_adam_takes_the_steps_of_plain_adam(decoupled, weight_decay):
     assert not torch.equal(fused_params[0], start[0])
 
 
+# --- plotting -----------------------------------------------------------------------------------------------------
 def test_plotting_helpers_draw_and_validate():
     import matplotlib.pyplot as plt
 
